@@ -1,0 +1,742 @@
+"""Parse one `.schema` file into IR fragments.
+
+Contract: `parse_source(text, path)` returns a `ParsedFile` (the file's declarations as IR,
+with spans) or raises `CompileError` with one diagnostic, worded from a table of labelled
+bad examples. Names are folded to lower case unless double-quoted (PostgreSQL's rule); types
+are brought to `format_type` spelling; constraints and indexes get their final names here,
+since naming needs only the table. Cross-file resolution and checks live in `validate`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput
+from lark import UnexpectedToken, v_args
+from lark.exceptions import UnexpectedEOF, VisitError
+
+from compiler import ir, names
+from compiler.errors import CompileError, Diagnostic, Span
+from compiler.types import SERIALS, canonical_type
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    path: str
+    namespaces: list[ir.Namespace] = field(default_factory=list)
+    extensions: list[ir.Extension] = field(default_factory=list)
+    enums: list[ir.Enum] = field(default_factory=list)
+    domains: list[ir.Domain] = field(default_factory=list)
+    tables: list[ir.Table] = field(default_factory=list)
+    rows: list[ir.Rows] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+    # written type names that validation must resolve: (type text, span)
+    type_uses: list[tuple[str, Span]] = field(default_factory=list)
+
+
+def grammar_text() -> str:
+    """The grammar ships inside the package as `compiler/grammar/schema.lark` in a wheel, and
+    as the top-level `grammar/` folder in a checkout."""
+    packaged = resources.files("compiler").joinpath("grammar/schema.lark")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parent.parent / "grammar" / "schema.lark").read_text(
+        encoding="utf-8"
+    )
+
+
+@functools.cache
+def parser(strict: bool = False) -> Lark:
+    """Built once per process: constructing the LALR tables is the costly part."""
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        strict=strict,
+    )
+
+
+def parse_source(text: str, path: str) -> ParsedFile:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput as err:
+        raise CompileError([_syntax_diagnostic(err, text, path)]) from None
+    builder = _Builder(text, path)
+    try:
+        builder.transform(tree)
+    except VisitError as err:  # a lowering problem raised inside a callback
+        if isinstance(err.orig_exc, CompileError):
+            raise err.orig_exc from None
+        raise
+    if builder.diagnostics:
+        raise CompileError(builder.diagnostics)
+    return builder.out
+
+
+# --- syntax errors ---------------------------------------------------------------------------
+
+# Labelled bad examples: Lark matches a failing input against the parser state each example
+# fails in, so a message is chosen by what went wrong, not by which token came next.
+SYNTAX_EXAMPLES: dict[str, tuple[str, list[str]]] = {
+    "a column needs a type after its name": (
+        "write `<name> <type> [options]`, e.g. `email varchar(255) not null`",
+        ["table t {\n  id\n}", "table t {\n  id primary key\n}"],
+    ),
+    "unclosed table: missing `}`": (
+        "every `table name {` needs a closing `}` on its own line",
+        ["table t {\n  id int\n", "table t {\n  id int"],
+    ),
+    "expected `(` and a column list": (
+        "indexes and keys list their columns in parentheses: `index idx_t_a (a)`",
+        ["table t {\n  id int\n  index idx_t_a a\n}", "table t {\n  primary key id\n}"],
+    ),
+    "a default needs a value": (
+        "write e.g. `default 0`, `default 'x'`, `default now()` or `default (expr)`",
+        ["table t {\n  id int default\n}", "table t {\n  id int not null default\n}"],
+    ),
+    "one column per line": (
+        "start a new line for each column; options follow the type on the same line",
+        ["table t { id int }", "table t {\n  id int name text\n}"],
+    ),
+    "a table needs a name and a `{`": (
+        "write `table users {` and one column per line",
+        ["table {\n}", "table t\n"],
+    ),
+    "unknown declaration": (
+        "a file holds `table`, `enum`, `domain`, `extension`, `schema`, `rows` and `section`",
+        ["tabel t {\n}", "create table t (id int);"],
+    ),
+    "unexpected character": (
+        "strings use single quotes ('text'); names with odd characters use double quotes",
+        ["table t {\n  id int default @\n}", "table t {\n  id# int\n}"],
+    ),
+}
+
+
+def _syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
+    label = err.match_examples(parser().parse, _examples(), use_accepts=True)
+    line = getattr(err, "line", 1) or 1
+    col = getattr(err, "column", 1) or 1
+    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+        lines = text.splitlines() or [""]
+        line, col = len(lines), len(lines[-1]) + 1
+    found = _found(err)
+    if label is None:
+        label = f"unexpected {found}"
+        hint = _expected_hint(err)
+    else:
+        hint = SYNTAX_EXAMPLES[label][0]
+        label = f"{label} (found {found})"
+    width = len(err.token) if isinstance(err, UnexpectedToken) and err.token.type != "$END" else 1
+    return Diagnostic(label, Span(path, line, col, line, col + width), hint)
+
+
+@functools.cache
+def _examples() -> dict[str, list[str]]:
+    return {label: ex for label, (_, ex) in SYNTAX_EXAMPLES.items()}
+
+
+def _found(err: UnexpectedInput) -> str:
+    if isinstance(err, UnexpectedCharacters):
+        return f"character {err.char!r}"
+    if isinstance(err, UnexpectedToken):
+        if err.token.type == "$END":
+            return "end of file"
+        if err.token.type == "_NL":
+            return "end of line"
+        return f"{str(err.token)!r}"
+    return "end of file"
+
+
+def _expected_hint(err: UnexpectedInput) -> str | None:
+    expected = getattr(err, "expected", None) or getattr(err, "allowed", None)
+    if not expected:
+        return None
+    words = sorted(_TERMINAL_WORDS.get(t, t.lower()) for t in expected if not t.startswith("__"))
+    return "expected one of: " + ", ".join(dict.fromkeys(words))
+
+
+_TERMINAL_WORDS = {
+    "_NL": "end of line", "NAME": "a name", "DQSTRING": "a quoted name or message",
+    "STRING": "a 'string'", "LPAR": "`(`", "RPAR": "`)`", "LBRACE": "`{`", "RBRACE": "`}`",
+    "COMMA": "`,`", "NUMBER": "a number", "SIGNED_INT": "a number", "DOC": "a /// comment",
+}
+
+
+# --- lowering --------------------------------------------------------------------------------
+
+
+def _unquote(tok: Token) -> str:
+    s = str(tok)
+    if tok.type == "DQSTRING":
+        return s[1:-1].replace('""', '"')
+    return s.lower()
+
+
+def _message(tok: Token) -> str:
+    return str(tok)[1:-1].replace('""', '"')
+
+
+def squash(sql: str) -> str:
+    """Fold runs of white space outside quotes to one space: `a  >\n 0` -> `a > 0`."""
+    out: list[str] = []
+    quote: str | None = None
+    pending_space = False
+    for ch in sql.strip():
+        if quote:
+            out.append(ch)
+            if ch == quote:
+                quote = None
+            continue
+        if ch.isspace():
+            pending_space = True
+            continue
+        if pending_space and out:
+            out.append(" ")
+        pending_space = False
+        out.append(ch)
+        if ch in "'\"":
+            quote = ch
+    return "".join(out)
+
+
+@dataclass(slots=True)
+class _Col:
+    column: ir.Column
+    inline: list[tuple[str, Any, Span]]  # ("pk"|"unique"|"fk"|"check"|"expect", payload, span)
+
+
+class _Builder(Transformer[Token, Any]):
+    """Tree -> IR fragments. Callbacks return small payloads; `table` assembles the rest."""
+
+    def __init__(self, text: str, path: str) -> None:
+        super().__init__(visit_tokens=False)
+        self.text = text
+        self.path = path
+        self.out = ParsedFile(path)
+        self.current_section: str | None = None
+        self.diagnostics: list[Diagnostic] = []
+
+    # helpers
+    def _span(self, meta: Any) -> Span:
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(self.path, tok.line or 1, tok.column or 1, tok.end_line, tok.end_column)
+
+    def _slice(self, meta: Any) -> str:
+        return squash(self.text[meta.start_pos : meta.end_pos])
+
+    # leaves
+    def name(self, children: list[Token]) -> Token:
+        tok = children[0]
+        return tok.update(value=_unquote(tok))
+
+    @v_args(meta=True)
+    def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Span]:
+        if len(children) == 2:
+            return ir.QName(schema=str(children[0]), name=str(children[1])), self._span(meta)
+        return ir.QName(name=str(children[0])), self._span(meta)
+
+    def column_list(self, children: list[Token]) -> tuple[str, ...]:
+        return tuple(str(c) for c in children)
+
+    @v_args(meta=True)
+    def paren_expr(self, meta: Any, _children: list[Any]) -> str:
+        return self._slice(meta)[1:-1].strip()
+
+    @v_args(meta=True)
+    def line_expr(self, meta: Any, _children: list[Any]) -> str:
+        return self._slice(meta)
+
+    @v_args(meta=True)
+    def value(self, meta: Any, _children: list[Any]) -> str:
+        return self._slice(meta)
+
+    @v_args(meta=True)
+    def call(self, meta: Any, _children: list[Any]) -> str:
+        return self._slice(meta)
+
+    def doc(self, children: list[Token]) -> str:
+        return "\n".join(str(c)[3:].strip() for c in children)
+
+    # types
+    @v_args(meta=True)
+    def type(self, meta: Any, children: list[Any]) -> tuple[str, bool, Span]:
+        (qn, _), rest = children[0], children[1:]
+        words = [qn.name if qn.schema == "public" else f"{qn.schema}.{qn.name}"]
+        args: tuple[int, ...] = ()
+        tz: bool | None = None
+        dims = 0
+        for part in rest:
+            if isinstance(part, Tree):
+                kind = part.data
+                if kind == "type_args":
+                    args = tuple(int(str(t)) for t in part.children)
+                elif kind == "with_time_zone":
+                    tz = True
+                elif kind == "without_time_zone":
+                    tz = False
+                elif kind == "array_suffix":
+                    dims += 1
+                else:
+                    words.append(str(kind))
+        text = " ".join(words)
+        serial = text in SERIALS
+        if serial:
+            text = SERIALS[text]
+        canon, _known = canonical_type(text, args, tz, dims)
+        span = self._span(meta)
+        self.out.type_uses.append((canon, span))
+        return canon, serial, span
+
+    def cast(self, children: list[Any]) -> Any:
+        return children[0]
+
+    # column options: each returns (kind, payload, span)
+    @v_args(meta=True)
+    def not_null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
+        return "not_null", None, self._span(meta)
+
+    @v_args(meta=True)
+    def null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
+        return "null", None, self._span(meta)
+
+    @v_args(meta=True)
+    def default(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "default", c[0], self._span(meta)
+
+    @v_args(meta=True)
+    def primary_key_inline(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
+        return "pk", None, self._span(meta)
+
+    @v_args(meta=True)
+    def unique_inline(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "unique", bool(c), self._span(meta)
+
+    @v_args(meta=True)
+    def references(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        (target, _), rest = c[0], c[1:]
+        cols = rest[0] if rest and isinstance(rest[0], tuple) else None
+        opts = [o for o in rest if isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], str)
+                and o[0] in ("on_delete", "on_update", "deferrable")]
+        return "fk", (target, cols, dict(opts)), self._span(meta)
+
+    @v_args(meta=True)
+    def check(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        name = str(c[0]) if len(c) == 2 else None
+        return "check", (name, c[-1]), self._span(meta)
+
+    @v_args(meta=True)
+    def identity_always(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
+        return "identity", ir.Identity.ALWAYS, self._span(meta)
+
+    @v_args(meta=True)
+    def identity_by_default(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
+        return "identity", ir.Identity.BY_DEFAULT, self._span(meta)
+
+    @v_args(meta=True)
+    def generated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "generated", c[0], self._span(meta)
+
+    @v_args(meta=True)
+    def collate(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "collate", str(c[0]), self._span(meta)
+
+    @v_args(meta=True)
+    def deprecated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "deprecated", _message(c[0]) if c else "deprecated", self._span(meta)
+
+    @v_args(meta=True)
+    def renamed(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "renamed", str(c[0]), self._span(meta)
+
+    @v_args(meta=True)
+    def expect(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        table_wide = bool(c) and isinstance(c[0], Tree) and c[0].data == "table_scope"
+        if table_wide:
+            c = c[1:]
+        kind, arg = c[0]
+        message = _message(c[1]) if len(c) > 1 else None
+        return "expect", (table_wide, kind, arg, message), self._span(meta)
+
+    def expect_matches(self, c: list[Token]) -> tuple[ir.ExpectKind, str]:
+        return ir.ExpectKind.MATCHES, _sql_string_value(str(c[0]))
+
+    def expect_not_matches(self, c: list[Token]) -> tuple[ir.ExpectKind, str]:
+        return ir.ExpectKind.NOT_MATCHES, _sql_string_value(str(c[0]))
+
+    def expect_json(self, _c: list[Any]) -> tuple[ir.ExpectKind, None]:
+        return ir.ExpectKind.JSON, None
+
+    def expect_predicate(self, c: list[str]) -> tuple[ir.ExpectKind, str]:
+        return ir.ExpectKind.PREDICATE, c[0]
+
+    # fk options
+    def on_delete(self, c: list[ir.FkAction]) -> tuple[str, ir.FkAction]:
+        return "on_delete", c[0]
+
+    def on_update(self, c: list[ir.FkAction]) -> tuple[str, ir.FkAction]:
+        return "on_update", c[0]
+
+    def cascade(self, _c: list[Any]) -> ir.FkAction:
+        return ir.FkAction.CASCADE
+
+    def restrict(self, _c: list[Any]) -> ir.FkAction:
+        return ir.FkAction.RESTRICT
+
+    def no_action(self, _c: list[Any]) -> ir.FkAction:
+        return ir.FkAction.NO_ACTION
+
+    def set_null(self, _c: list[Any]) -> ir.FkAction:
+        return ir.FkAction.SET_NULL
+
+    def set_default(self, _c: list[Any]) -> ir.FkAction:
+        return ir.FkAction.SET_DEFAULT
+
+    def fk_action(self, c: list[ir.FkAction]) -> ir.FkAction:
+        return c[0]
+
+    def deferrable(self, c: list[Any]) -> tuple[str, bool]:
+        return "deferrable", bool(c) and c[0] == "deferred"
+
+    def initially_deferred(self, _c: list[Any]) -> str:
+        return "deferred"
+
+    def initially_immediate(self, _c: list[Any]) -> str:
+        return "immediate"
+
+    def nulls_not_distinct(self, _c: list[Any]) -> str:
+        return "nulls_not_distinct"
+
+    # index parts
+    def using(self, c: list[Token]) -> tuple[str, str]:
+        return "using", str(c[0])
+
+    def include(self, c: list[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
+        return "include", c[0]
+
+    def where(self, c: list[str]) -> tuple[str, str]:
+        return "where", c[0]
+
+    def opclass(self, c: list[Token]) -> tuple[str, str]:
+        return "opclass", str(c[0])
+
+    def asc(self, _c: list[Any]) -> tuple[str, bool]:
+        return "desc", False
+
+    def desc(self, _c: list[Any]) -> tuple[str, bool]:
+        return "desc", True
+
+    def nulls_first(self, _c: list[Any]) -> tuple[str, bool]:
+        return "nulls_first", True
+
+    def nulls_last(self, _c: list[Any]) -> tuple[str, bool]:
+        return "nulls_first", False
+
+    def index_element(self, c: list[Any]) -> ir.IndexElement:
+        head, opts = c[0], c[1:]
+        kw: dict[str, Any] = {}
+        for opt in opts:
+            key, val = opt[0], opt[1]
+            kw[{"collate": "collation", "desc": "descending"}.get(key, key)] = val
+        if isinstance(head, Token):
+            return ir.IndexElement(column=str(head), **kw)
+        return ir.IndexElement(expression=str(head), **kw)
+
+    def index_elements(self, c: list[ir.IndexElement]) -> tuple[ir.IndexElement, ...]:
+        return tuple(c)
+
+    @v_args(meta=True)
+    def index(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "index", (False, c), self._span(meta)
+
+    @v_args(meta=True)
+    def unique_index(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        return "index", (True, c), self._span(meta)
+
+    @v_args(meta=True)
+    def primary_key(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        name = str(c[0]) if len(c) == 2 else None
+        return "table_pk", (name, c[-1]), self._span(meta)
+
+    @v_args(meta=True)
+    def unique_constraint(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        name = str(c[0]) if c and isinstance(c[0], Token) else None
+        cols = next(x for x in c if isinstance(x, tuple) and all(isinstance(s, str) for s in x)
+                    and not (len(x) == 2 and x[0] == "deferrable"))
+        nnd = "nulls_not_distinct" in c
+        deferrable = next((x[1] for x in c if isinstance(x, tuple) and len(x) == 2
+                           and x[0] == "deferrable"), None)
+        return "table_unique", (name, cols, nnd, deferrable), self._span(meta)
+
+    @v_args(meta=True)
+    def foreign_key(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
+        name = str(c[0]) if isinstance(c[0], Token) else None
+        rest = c[1:] if name else c
+        cols, (target, _), tail = rest[0], rest[1], rest[2:]
+        ref_cols = tail[0] if tail and _is_name_tuple(tail[0]) else None
+        opts = dict(o for o in tail if isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], str)
+                    and o[0] in ("on_delete", "on_update", "deferrable"))
+        return "table_fk", (name, cols, target, ref_cols, opts), self._span(meta)
+
+    # members and definitions
+    @v_args(meta=True)
+    def column(self, meta: Any, c: list[Any]) -> _Col:
+        name_tok, (type_text, serial, _tspan), options = c[0], c[1], c[2:]
+        kw: dict[str, Any] = {"name": str(name_tok), "type": type_text, "serial": serial}
+        inline: list[tuple[str, Any, Span]] = []
+        for kind, payload, span in options:
+            if kind == "not_null":
+                kw["nullable"] = False
+            elif kind == "null":
+                kw["nullable"] = True
+            elif kind in ("default", "identity", "generated", "deprecated", "renamed"):
+                kw[{"renamed": "renamed_from"}.get(kind, kind)] = payload
+            elif kind == "collate":
+                kw["collation"] = payload
+            else:
+                inline.append((kind, payload, span))
+        if any(k == "pk" for k, _, _ in inline) or kw.get("identity") or serial:
+            # a primary key implies NOT NULL; so do identity and serial columns in PostgreSQL
+            kw["nullable"] = False if any(k == "pk" for k, _, _ in inline) or kw.get("identity") \
+                or serial else kw.get("nullable", True)
+        col = ir.Column(span=Span(self.path, name_tok.line or 1, name_tok.column or 1,
+                                  name_tok.end_line, name_tok.end_column), **kw)
+        return _Col(col, inline)
+
+    def column_def(self, c: list[Any]) -> _Col:
+        if len(c) == 2:
+            col = c[1]
+            col.column = _replace(col.column, comment=c[0])
+            return col
+        return c[0]
+
+    @v_args(meta=True)
+    def table(self, meta: Any, c: list[Any]) -> ir.Table:
+        (qn, qspan), members = c[0], c[1:]
+        renamed_from = None
+        if members and isinstance(members[0], tuple) and members[0][0] == "renamed":
+            renamed_from = members[0][1]
+            members = members[1:]
+        return _assemble_table(self, qn, qspan, renamed_from, members)
+
+    @v_args(meta=True)
+    def enum(self, meta: Any, c: list[Any]) -> ir.Enum:
+        (qn, span), values = c[0], c[1:]
+        return ir.Enum(name=qn, values=tuple(values), span=span)
+
+    def enum_value(self, c: list[Token]) -> str:
+        tok = c[0]
+        if isinstance(tok, Token) and tok.type == "STRING":
+            return _sql_string_value(str(tok))
+        return str(tok)
+
+    @v_args(meta=True)
+    def domain(self, meta: Any, c: list[Any]) -> ir.Domain:
+        (qn, span), (type_text, _serial, _), opts = c[0], c[1], c[2:]
+        kw: dict[str, Any] = {}
+        checks: list[ir.Check] = []
+        for kind, payload, ospan in opts:
+            if kind == "not_null":
+                kw["nullable"] = False
+            elif kind == "default":
+                kw["default"] = payload
+            elif kind == "check":
+                cname, expr = payload
+                checks.append(ir.Check(name=cname or names.derive(qn.name, "check"),
+                                       expression=expr, derived_name=cname is None, span=ospan))
+        return ir.Domain(name=qn, type=type_text, checks=tuple(checks), span=span, **kw)
+
+    @v_args(meta=True)
+    def extension(self, meta: Any, c: list[Token]) -> ir.Extension:
+        return ir.Extension(name=str(c[0]), schema=str(c[1]) if len(c) > 1 else None,
+                            span=self._span(meta))
+
+    @v_args(meta=True)
+    def namespace(self, meta: Any, c: list[Token]) -> ir.Namespace:
+        return ir.Namespace(name=str(c[0]), span=self._span(meta))
+
+    @v_args(meta=True)
+    def rows(self, meta: Any, c: list[Any]) -> ir.Rows:
+        (qn, _), cols, rows = c[0], c[1], c[2:]
+        return ir.Rows(table=qn, columns=cols, values=tuple(rows), span=self._span(meta))
+
+    def row(self, c: list[str]) -> tuple[str, ...]:
+        return tuple(c)
+
+    def section(self, c: list[Token]) -> None:
+        self.current_section = _message(c[0])
+        if self.current_section not in self.out.sections:
+            self.out.sections.append(self.current_section)
+
+    def definition(self, c: list[Any]) -> None:
+        comment = c[0] if len(c) == 2 else None
+        obj = c[-1]
+        out = self.out
+        if isinstance(obj, ir.Table):
+            out.tables.append(_replace(obj, comment=comment, section=self.current_section))
+        elif isinstance(obj, ir.Enum):
+            out.enums.append(_replace(obj, comment=comment))
+        elif isinstance(obj, ir.Domain):
+            out.domains.append(_replace(obj, comment=comment))
+        elif isinstance(obj, ir.Extension):
+            out.extensions.append(obj)
+        elif isinstance(obj, ir.Namespace):
+            out.namespaces.append(_replace(obj, comment=comment))
+        elif isinstance(obj, ir.Rows):
+            out.rows.append(obj)
+
+    def start(self, _c: list[Any]) -> ParsedFile:
+        return self.out
+
+
+def _is_name_tuple(x: Any) -> bool:
+    return isinstance(x, tuple) and all(isinstance(s, str) for s in x) and not (
+        len(x) == 2 and x[0] in ("on_delete", "on_update", "deferrable"))
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(obj, **changes)
+
+
+def _sql_string_value(literal: str) -> str:
+    """`'it''s'` -> `it's` (standard-conforming: backslashes are literal)."""
+    if literal[:1] in "eE":
+        raise_escape = literal[2:-1]
+        return raise_escape.encode("utf-8").decode("unicode_escape").replace("''", "'")
+    return literal[1:-1].replace("''", "'")
+
+
+def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | None,
+                    members: list[Any]) -> ir.Table:
+    """Collect inline and table-level constraints, naming each the way PostgreSQL would."""
+    t = qn.name
+    columns: list[ir.Column] = []
+    pk: ir.PrimaryKey | None = None
+    uniques: list[ir.Unique] = []
+    fks: list[ir.ForeignKey] = []
+    checks: list[ir.Check] = []
+    indexes: list[ir.Index] = []
+    expects: list[ir.Expectation] = []
+    last_column: str | None = None
+
+    def add_check(name: str | None, expr: str, column: str | None, cspan: Span) -> None:
+        derived = name is None
+        if name is None:
+            base = names.derive(t, column, "check") if column else names.derive(t, "check")
+            name = base
+            n = 0
+            while any(ch.name == name for ch in checks):
+                n += 1
+                name = f"{base}{n}"
+        checks.append(ir.Check(name=name, expression=expr, derived_name=derived, span=cspan))
+
+    def add_expect(payload: Any, column: str | None, espan: Span) -> None:
+        table_wide, kind, arg, message = payload
+        if table_wide or kind == ir.ExpectKind.PREDICATE and column is None:
+            column = None
+        elif column is None:
+            b.diagnostics.append(Diagnostic(
+                "`expect` has no column to apply to", espan,
+                "put it on the line after a column, or write `expect table (predicate)`"))
+            return
+        expects.append(ir.Expectation(kind=kind, column=column, argument=arg, message=message,
+                                      span=espan))
+
+    for m in members:
+        if isinstance(m, _Col):
+            col = m.column
+            columns.append(col)
+            last_column = col.name
+            for kind, payload, ispan in m.inline:
+                if kind == "pk":
+                    pk = ir.PrimaryKey(name=names.derive(t, "pkey"), columns=(col.name,), span=ispan)
+                elif kind == "unique":
+                    uniques.append(ir.Unique(name=names.derive(t, col.name, "key"),
+                                             columns=(col.name,), nulls_not_distinct=payload,
+                                             span=ispan))
+                elif kind == "fk":
+                    target, ref_cols, opts = payload
+                    fks.append(_fk(names.derive(t, col.name, "fkey"), (col.name,), target,
+                                   ref_cols, opts, ispan))
+                elif kind == "check":
+                    cname, expr = payload
+                    add_check(cname, expr, col.name, ispan)
+                elif kind == "expect":
+                    add_expect(payload, col.name, ispan)
+            continue
+        kind, payload, mspan = m
+        if kind == "table_pk":
+            name, cols = payload
+            pk = ir.PrimaryKey(name=name or names.derive(t, "pkey"), columns=cols, span=mspan)
+        elif kind == "table_unique":
+            name, cols, nnd, deferrable = payload
+            uniques.append(ir.Unique(name=name or names.derive(t, *cols, "key"), columns=cols,
+                                     nulls_not_distinct=nnd, deferrable=deferrable is not None,
+                                     initially_deferred=bool(deferrable), span=mspan))
+        elif kind == "table_fk":
+            name, cols, target, ref_cols, opts = payload
+            fks.append(_fk(name or names.derive(t, *cols, "fkey"), cols, target, ref_cols,
+                           opts, mspan))
+        elif kind == "check":
+            cname, expr = payload
+            add_check(cname, expr, None, mspan)
+        elif kind == "index":
+            indexes.append(_index(t, payload, mspan))
+        elif kind == "expect":
+            add_expect(payload, last_column, mspan)
+    return ir.Table(name=qn, columns=tuple(columns), primary_key=pk, uniques=tuple(uniques),
+                    foreign_keys=tuple(fks), checks=tuple(checks), indexes=tuple(indexes),
+                    expectations=tuple(expects), renamed_from=renamed_from, span=span)
+
+
+def _fk(name: str, cols: tuple[str, ...], target: ir.QName, ref_cols: tuple[str, ...] | None,
+        opts: dict[str, Any], span: Span) -> ir.ForeignKey:
+    deferrable = opts.get("deferrable")
+    return ir.ForeignKey(
+        name=name, columns=cols, ref_table=target, ref_columns=ref_cols or (),
+        on_delete=opts.get("on_delete", ir.FkAction.NO_ACTION),
+        on_update=opts.get("on_update", ir.FkAction.NO_ACTION),
+        deferrable=deferrable is not None, initially_deferred=bool(deferrable), span=span)
+
+
+def _index(table: str, payload: Any, span: Span) -> ir.Index:
+    unique, parts = payload
+    kw: dict[str, Any] = {"unique": unique}
+    name: str | None = None
+    elements: tuple[ir.IndexElement, ...] = ()
+    for p in parts:
+        if isinstance(p, Token):
+            name = str(p)
+        elif p == "nulls_not_distinct":
+            kw["nulls_not_distinct"] = True
+        elif isinstance(p, tuple) and p and isinstance(p[0], ir.IndexElement):
+            elements = p
+        elif isinstance(p, tuple):
+            key, val = p
+            if key == "using":
+                kw["method"] = val
+            else:
+                kw[key] = val
+    if name is None:
+        name = names.derive(table, *names.element_words(elements), "idx")
+    method = kw.pop("method", "btree")
+    try:
+        kw["method"] = ir.IndexMethod(method)
+    except ValueError:
+        raise CompileError([Diagnostic(
+            f"unknown index method `{method}`", span,
+            "use one of: " + ", ".join(m.value for m in ir.IndexMethod))]) from None
+    return ir.Index(name=name, elements=elements, span=span, **kw)
