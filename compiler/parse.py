@@ -99,13 +99,19 @@ SYNTAX_EXAMPLES: dict[str, tuple[str, list[str]]] = {
         "indexes and keys list their columns in parentheses: `index idx_t_a (a)`",
         ["table t {\n  id int\n  index idx_t_a a\n}", "table t {\n  primary key id\n}"],
     ),
+    "unclosed `(`": (
+        "close the list with `)` on the same line",
+        ["table t {\n  index idx (name\n}", "table t {\n  primary key (a, b\n}"],
+    ),
     "a default needs a value": (
         "write e.g. `default 0`, `default 'x'`, `default now()` or `default (expr)`",
         ["table t {\n  id int default\n}", "table t {\n  id int not null default\n}"],
     ),
     "one column per line": (
         "start a new line for each column; options follow the type on the same line",
-        ["table t { id int }", "table t {\n  id int name text\n}"],
+        ["table t { id int }", "table t {\n  id int name text\n}",
+         "table t {\n  id int primary key name text\n}",
+         "table t {\n  id int not null name text\n}"],
     ),
     "a table needs a name and a `{`": (
         "write `table users {` and one column per line",
@@ -136,7 +142,9 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic
     else:
         hint = SYNTAX_EXAMPLES[label][0]
         label = f"{label} (found {found})"
-    width = len(err.token) if isinstance(err, UnexpectedToken) and err.token.type != "$END" else 1
+    width = 1
+    if isinstance(err, UnexpectedToken) and err.token.type not in ("$END", "_NL"):
+        width = len(_found(err)) - 2
     return Diagnostic(label, Span(path, line, col, line, col + width), hint)
 
 
@@ -153,7 +161,8 @@ def _found(err: UnexpectedInput) -> str:
             return "end of file"
         if err.token.type == "_NL":
             return "end of line"
-        return f"{str(err.token)!r}"
+        word = str(err.token).split()[0] if str(err.token).split() else str(err.token)
+        return f"{word!r}"
     return "end of file"
 
 
@@ -326,7 +335,7 @@ class _Builder(Transformer[Token, Any]):
     @v_args(meta=True)
     def references(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         (target, _), rest = c[0], c[1:]
-        cols = rest[0] if rest and isinstance(rest[0], tuple) else None
+        cols = rest[0] if rest and _is_name_tuple(rest[0]) else None
         opts = [o for o in rest if isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], str)
                 and o[0] in ("on_delete", "on_update", "deferrable")]
         return "fk", (target, cols, dict(opts)), self._span(meta)
@@ -662,6 +671,10 @@ def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | N
             last_column = col.name
             for kind, payload, ispan in m.inline:
                 if kind == "pk":
+                    if pk is not None:
+                        b.diagnostics.append(Diagnostic(
+                            f"table `{t}` has a second primary key", ispan,
+                            "declare one composite key instead: `primary key (a, b)`"))
                     pk = ir.PrimaryKey(name=names.derive(t, "pkey"), columns=(col.name,), span=ispan)
                 elif kind == "unique":
                     uniques.append(ir.Unique(name=names.derive(t, col.name, "key"),
@@ -680,6 +693,10 @@ def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | N
         kind, payload, mspan = m
         if kind == "table_pk":
             name, cols = payload
+            if pk is not None:
+                b.diagnostics.append(Diagnostic(
+                    f"table `{t}` has a second primary key", mspan,
+                    "declare one composite key instead: `primary key (a, b)`"))
             pk = ir.PrimaryKey(name=name or names.derive(t, "pkey"), columns=cols, span=mspan)
         elif kind == "table_unique":
             name, cols, nnd, deferrable = payload

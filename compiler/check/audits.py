@@ -1,0 +1,161 @@
+"""Every declared rule is also a question to ask of existing rows (DESIGN principle 4).
+
+Contract: `rule_audits(table)` yields one `Audit` per UNIQUE, FOREIGN KEY, NOT NULL, CHECK and
+expectation of a table; `Audit.sql` is one set-based, read-only query returning
+`(violations, sample)` — the number of offending rows and up to five of their primary keys
+(as text). `migrate` runs the same queries as preflight before adding a constraint, and
+`check` runs them as the data review, so the two can never disagree.
+
+NULLs follow PostgreSQL's own semantics: a foreign key with a NULL column is not checked
+(MATCH SIMPLE), NULLs never collide in a UNIQUE unless it is NULLS NOT DISTINCT, and a CHECK
+or expectation that evaluates to NULL passes. Orphans are found with NOT EXISTS, never NOT IN,
+which a single NULL defeats. Identifiers from the catalog are always quoted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from compiler import ir
+from compiler.names import display, quote_ident, quote_literal
+
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    code: str  # duplicate-values, orphaned-rows, null-in-not-null, check-violated, expectation-*
+    table: ir.QName
+    columns: tuple[str, ...]
+    rule: str  # what was declared, in words
+    sql: str
+    source: object | None = None  # the IR object that declared the rule (for its span)
+    # expect json on a server without pg_input_is_valid: the rows are read and parsed
+    streamed: bool = False
+
+
+def _key_expr(t: ir.Table, alias: str) -> str:
+    """The primary key of a row as text, for samples; ctid when there is no key."""
+    if t.primary_key:
+        cols = [f"{alias}.{quote_ident(c)}::text" for c in t.primary_key.columns]
+        return cols[0] if len(cols) == 1 else "concat_ws(',', " + ", ".join(cols) + ")"
+    return f"{alias}.ctid::text"
+
+
+def _count_and_sample(t: ir.Table, where: str) -> str:
+    key = _key_expr(t, "r")
+    return (f"SELECT count(*), (array_agg({key}) FILTER (WHERE {key} IS NOT NULL))[1:"
+            f"{SAMPLE_SIZE}] FROM {display(t.name)} AS r WHERE {where}")
+
+
+def unique_audit(t: ir.Table, columns: tuple[str, ...], *, nulls_not_distinct: bool = False,
+                 where: str | None = None, rule: str, source: object = None) -> Audit:
+    cols = ", ".join(quote_ident(c) for c in columns)
+    conds = [] if nulls_not_distinct else [f"{quote_ident(c)} IS NOT NULL" for c in columns]
+    if where:
+        conds.append(f"({where})")
+    filt = (" WHERE " + " AND ".join(conds)) if conds else ""
+    key = _key_expr(t, "r")
+    # rows sharing a key with another row; sample keys of the duplicates
+    sql = (f"SELECT coalesce(sum(n), 0)::bigint, (array_agg(k))[1:{SAMPLE_SIZE}] FROM ("
+           f"SELECT count(*) AS n, min({key}) AS k FROM {display(t.name)} AS r{filt} "
+           f"GROUP BY {cols} HAVING count(*) > 1) AS d")
+    return Audit("duplicate-values", t.name, columns, rule, sql, source)
+
+
+def fk_audit(t: ir.Table, fk: ir.ForeignKey) -> Audit:
+    present = " AND ".join(f"r.{quote_ident(c)} IS NOT NULL" for c in fk.columns)
+    match = " AND ".join(f"p.{quote_ident(rc)} = r.{quote_ident(c)}"
+                         for c, rc in zip(fk.columns, fk.ref_columns, strict=True))
+    where = f"{present} AND NOT EXISTS (SELECT 1 FROM {display(fk.ref_table)} AS p WHERE {match})"
+    rule = (f"{', '.join(fk.columns)} references {fk.ref_table}"
+            f"({', '.join(fk.ref_columns)})")
+    return Audit("orphaned-rows", t.name, fk.columns, rule, _count_and_sample(t, where), fk)
+
+
+def not_null_audit(t: ir.Table, column: ir.Column) -> Audit:
+    where = f"r.{quote_ident(column.name)} IS NULL"
+    return Audit("null-in-not-null", t.name, (column.name,), f"{column.name} is NOT NULL",
+                 _count_and_sample(t, where), column)
+
+
+def check_audit(t: ir.Table, check: ir.Check) -> Audit:
+    # a CHECK passes when its expression is NULL, so only FALSE is a violation
+    where = f"({check.expression}) IS FALSE"
+    return Audit("check-violated", t.name, (), f"CHECK ({check.expression})",
+                 _count_and_sample(t, where), check)
+
+
+def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> Audit:
+    col = quote_ident(ex.column) if ex.column else ""
+    cols = (ex.column,) if ex.column else ()
+    match ex.kind:
+        case ir.ExpectKind.MATCHES:
+            where = f"r.{col} IS NOT NULL AND r.{col}::text !~ {quote_literal(ex.argument or '')}"
+            rule = f"{ex.column} matches '{ex.argument}'"
+        case ir.ExpectKind.NOT_MATCHES:
+            where = f"r.{col}::text ~ {quote_literal(ex.argument or '')}"
+            rule = f"{ex.column} does not match '{ex.argument}'"
+        case ir.ExpectKind.JSON:
+            rule = f"{ex.column} holds valid JSON"
+            if server_major < 16:
+                # no pg_input_is_valid: the rows are streamed and parsed client-side
+                sql = (f"SELECT {_key_expr(t, 'r')}, r.{col}::text FROM {display(t.name)} AS r "
+                       f"WHERE r.{col} IS NOT NULL")
+                return Audit("expectation-failed", t.name, cols, rule, sql, ex, streamed=True)
+            where = f"r.{col} IS NOT NULL AND NOT pg_input_is_valid(r.{col}::text, 'json')"
+        case _:
+            where = f"({ex.argument}) IS FALSE"
+            rule = ex.argument or ""
+    return Audit("expectation-failed", t.name, cols, rule, _count_and_sample(t, where), ex)
+
+
+def rule_audits(t: ir.Table, *, server_major: int = 18) -> Iterator[Audit]:
+    live = [c for c in t.columns if not c.deprecated]
+    if t.primary_key:
+        yield unique_audit(t, t.primary_key.columns, rule="primary key "
+                           f"({', '.join(t.primary_key.columns)})", source=t.primary_key)
+    for u in t.uniques:
+        yield unique_audit(t, u.columns, nulls_not_distinct=u.nulls_not_distinct,
+                           rule=f"UNIQUE ({', '.join(u.columns)})", source=u)
+    for ix in t.indexes:
+        if ix.unique and all(e.column for e in ix.elements):
+            cols = tuple(e.column for e in ix.elements if e.column)
+            rule = f"unique index {ix.name} ({', '.join(cols)})" + (
+                f" WHERE {ix.where}" if ix.where else "")
+            yield unique_audit(t, cols, nulls_not_distinct=ix.nulls_not_distinct,
+                               where=ix.where, rule=rule, source=ix)
+    for fk in t.foreign_keys:
+        yield fk_audit(t, fk)
+    for c in live:
+        if not c.nullable and not c.serial and not c.identity and not c.generated:
+            yield not_null_audit(t, c)
+    for ch in t.checks:
+        yield check_audit(t, ch)
+    for ex in t.expectations:
+        yield expectation_audit(t, ex, server_major=server_major)
+
+
+def row_key(t: ir.Table, rows: ir.Rows) -> tuple[str, ...]:
+    """The columns that identify a reference row: the first primary key or unique constraint
+    (or unconditional unique index) whose columns were all given, else every given column."""
+    given = set(rows.columns)
+    keys: list[tuple[str, ...]] = []
+    if t.primary_key:
+        keys.append(t.primary_key.columns)
+    keys += [u.columns for u in t.uniques]
+    keys += [tuple(e.column for e in ix.elements if e.column) for ix in t.indexes
+             if ix.unique and ix.where is None and all(e.column for e in ix.elements)]
+    return next((k for k in keys if set(k) <= given), rows.columns)
+
+
+def missing_rows_sql(t: ir.Table, rows: ir.Rows) -> str:
+    """Positions (0-based) of the declared rows that no row of the table matches by key."""
+    key = row_key(t, rows)
+    names = ["_pos", *rows.columns]
+    values = ", ".join(f"({i}, {', '.join(v)})" for i, v in enumerate(rows.values))
+    alias = ", ".join(quote_ident(n) for n in names)
+    match = " AND ".join(f"r.{quote_ident(c)} = v.{quote_ident(c)}" for c in key)
+    return (f"SELECT v._pos FROM (VALUES {values}) AS v({alias}) WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {display(t.name)} AS r WHERE {match}) ORDER BY v._pos")

@@ -1,0 +1,632 @@
+"""The canonical `.schema` printer: IR -> text (used by `fmt` and `pull`).
+
+Contract: `render_dsl(content)` prints a parsed file (`compiler.parse.ParsedFile`) or a whole
+`ir.Schema` in the one canonical layout, and `parse(render(p)) == p` for every `p` that
+`parse` produced — including the fields equality ignores (comments, sections, expectations,
+deprecations, renames, rows) and the order of every list. Rendering is therefore idempotent.
+What the language cannot say (an index comment, a message with a line break) raises a
+`CompileError`; nothing is dropped silently.
+
+Layout: extensions, schemas, enums, domains, then tables (a `section` line whenever the
+section changes), then rows. In a table: columns with names and types aligned, their
+expectations on the following lines; then table-level constraints, table-wide expectations
+and indexes. A single-column key or check whose name is the derived default is written inline
+on its column, but only as long as that keeps every list in its order: the inline ones of a
+kind must be a prefix of the list, in column order (`_inline_prefix`). For an `ir.Schema` the
+order of constraints carries no meaning (the compiler sorts them by name), so by default they
+are first regrouped to inline as much as possible (`keep_order=False`).
+
+`layout()` is the same printer returning lines tagged with the IR object they belong to;
+`compiler.fmt` uses the tags to put the user's `//` comments back.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from compiler import ir, names
+from compiler.errors import CompileError, Diagnostic, Span
+from compiler.types import BUILTIN
+
+Key = tuple[Any, ...]  # identifies the IR object a printed line belongs to, e.g. ("column", 0, "id")
+_T = TypeVar("_T")
+_MAX_WIDTH = 100  # a one-line enum longer than this is written one value per line
+
+
+class DslContent(Protocol):
+    """What `render_dsl` reads: a `ParsedFile` and an `ir.Schema` both fit."""
+
+    @property
+    def namespaces(self) -> Sequence[ir.Namespace]: ...
+    @property
+    def extensions(self) -> Sequence[ir.Extension]: ...
+    @property
+    def enums(self) -> Sequence[ir.Enum]: ...
+    @property
+    def domains(self) -> Sequence[ir.Domain]: ...
+    @property
+    def tables(self) -> Sequence[ir.Table]: ...
+    @property
+    def rows(self) -> Sequence[ir.Rows]: ...
+    @property
+    def sections(self) -> Sequence[str]: ...
+
+
+@dataclass(slots=True)
+class Line:
+    """One output line. `start`: comments that precede the object go before this line;
+    `owner`: a comment trailing the object goes at its end; `lead_indent`: indentation of
+    comments placed before it (a closing `}` takes its members' indentation)."""
+
+    text: str
+    indent: int = 0
+    start: Key | None = None
+    owner: Key | None = None
+    lead_indent: int | None = None
+
+    def __str__(self) -> str:
+        return " " * self.indent + self.text if self.text else ""
+
+
+def render_dsl(content: DslContent, *, keep_order: bool | None = None) -> str:
+    """Print `content` as canonical `.schema` text. `keep_order` (default: True unless
+    `content` is an `ir.Schema`) keeps constraints, checks and expectations in list order."""
+    return join_lines(layout(content, keep_order=keep_order))
+
+
+def join_lines(lines: Sequence[Line | str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
+def layout(content: DslContent, *, keep_order: bool | None = None,
+           expand_enums: Container[int] = ()) -> list[Line]:
+    """`render_dsl` as tagged lines; enums whose index is in `expand_enums` are written one
+    value per line whatever their length."""
+    if keep_order is None:
+        keep_order = not isinstance(content, ir.Schema)
+    blocks: list[list[Line]] = []
+    if content.extensions:
+        blocks.append([_extension(i, e) for i, e in enumerate(content.extensions)])
+    if content.namespaces:
+        blocks.append([ln for i, n in enumerate(content.namespaces) for ln in _namespace(i, n)])
+    blocks += [_enum(i, e, i in expand_enums) for i, e in enumerate(content.enums)]
+    blocks += [_domain(i, d, keep_order) for i, d in enumerate(content.domains)]
+    blocks += _tables(content, keep_order)
+    blocks += [_rows(i, r) for i, r in enumerate(content.rows)]
+    out: list[Line] = []
+    for block in blocks:
+        if out:
+            out.append(Line(""))
+        out += block
+    return out
+
+
+# --- words -----------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
+
+
+@functools.cache
+def keywords() -> frozenset[str]:
+    """Every word the grammar spells as a literal: a name equal to one is always quoted, even
+    where the contextual lexer would have read it as a name."""
+    from compiler.parse import grammar_text
+
+    code = "\n".join(ln for ln in grammar_text().splitlines() if not ln.lstrip().startswith("//"))
+    return frozenset(re.findall(r'"([a-z_]+)"', code))
+
+
+def _fail(message: str, span: Span | None = None, hint: str | None = None) -> CompileError:
+    return CompileError([Diagnostic(message, span, hint)])
+
+
+def quote_name(name: str) -> str:
+    """A name as the DSL reads it back: bare when plain lower case and not a keyword."""
+    if _PLAIN.match(name) and name not in keywords():
+        return name
+    if "\n" in name:
+        raise _fail(f"the name {name!r} holds a line break: the .schema language cannot write it")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _qname(q: ir.QName) -> str:
+    return quote_name(q.name) if q.schema == "public" else f"{quote_name(q.schema)}.{quote_name(q.name)}"
+
+
+def _names(cols: Sequence[str]) -> str:
+    return "(" + ", ".join(quote_name(c) for c in cols) + ")"
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _dq(text: str, what: str, span: Span | None) -> str:
+    if "\n" in text:
+        raise _fail(f"{what} {text!r} holds a line break: the .schema language cannot write it",
+                    span)
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _doc(comment: str | None, indent: int, key: Key, span: Span | None) -> list[Line]:
+    if comment is None:
+        return []
+    lines = comment.split("\n")
+    if any(ln != ln.strip() for ln in lines):
+        raise _fail(f"the comment {comment!r} has lines with leading or trailing white space, "
+                    "which `///` comments cannot keep", span)
+    return [Line(f"/// {ln}" if ln else "///", indent, start=key if i == 0 else None)
+            for i, ln in enumerate(lines)]
+
+
+# --- types and SQL text ----------------------------------------------------------------------
+
+_SHORT = {
+    "integer": "int", "boolean": "bool", "character varying": "varchar", "character": "char",
+    "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
+    "time with time zone": "timetz", "time without time zone": "time", "bit varying": "varbit",
+}
+_ZONED = re.compile(r"(timestamp|time)(\([^()]*\)) (with|without) time zone")
+_ARGS = re.compile(r"(.*?)(\([-+0-9, ]*\))?")
+
+
+def _short_type(canon: str) -> str:
+    t, dims = canon, 0
+    while t.endswith("[]"):
+        t, dims = t[:-2], dims + 1
+    if m := _ZONED.fullmatch(t):
+        text = m[1] + ("tz" if m[3] == "with" else "") + m[2]
+    else:
+        m = _ARGS.fullmatch(t)
+        base, args = (m[1], m[2] or "") if m else (t, "")
+        if base in BUILTIN:
+            text = "char" if t == "character(1)" else _SHORT.get(base, base) + args
+        else:
+            text = ".".join(quote_name(p) for p in _ident_parts(base)) + args
+    return text + "[]" * dims
+
+
+def _ident_parts(text: str) -> list[str]:
+    """`app."Mood"` -> ["app", "Mood"] (a user type as parse or `format_type` spells it)."""
+    parts = re.findall(r'"((?:[^"]|"")*)"|([^."]+)', text)
+    return [q.replace('""', '"') if q else p for q, p in parts]
+
+
+def _type(canon: str, span: Span | None) -> str:
+    text = _short_type(canon)
+    if _probe("type", text) != canon:
+        raise _fail(f"the type `{canon}` cannot be written in the .schema language", span)
+    return text
+
+
+def _sql(kind: str, text: str, span: Span | None) -> str:
+    """SQL text as written after `default` (a value), in `(...)`, after `where`, or in a row;
+    it must read back unchanged."""
+    if _probe(kind, text) == text:
+        return text
+    if kind in ("default", "row") and _probe(kind, f"({text})") == f"({text})":
+        return f"({text})"  # not a single value: PostgreSQL reads the parenthesised form alike
+    raise _fail(f"the expression `{text}` cannot be written in the .schema language", span,
+                "a `//` outside quotes starts a comment, and parentheses must balance")
+
+
+_PROBES: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "type": ("table t {\n  c %s\n}", lambda p: p.tables[0].columns[0].type),
+    "default": ("table t {\n  c int default %s\n}", lambda p: p.tables[0].columns[0].default),
+    "paren": ("table t {\n  check (%s)\n}", lambda p: p.tables[0].checks[0].expression),
+    "where": ("table t {\n  index (c) where %s\n}", lambda p: p.tables[0].indexes[0].where),
+    "row": ("rows t (c) {\n  (%s)\n}", lambda p: p.rows[0].values[0][0]),
+}
+
+
+@functools.lru_cache(maxsize=8192)
+def _probe(kind: str, text: str) -> str | None:
+    """Parse `text` in a minimal context and return what the IR keeps of it."""
+    from compiler.parse import parse_source
+
+    template, pick = _PROBES[kind]
+    try:
+        return str(pick(parse_source(template % text, "<probe>")))
+    except Exception:  # any failure means: cannot be written this way
+        return None
+
+
+def _call_form(expr: str) -> bool:
+    """`lower(email)` can stand as an index key without its own parentheses."""
+    m = re.match(r"([a-z_][a-z0-9_$]*)\(", expr, re.IGNORECASE)
+    if not m or m[1].lower() in keywords() or not expr.endswith(")"):
+        return False
+    depth, i = 0, m.end() - 1
+    while i < len(expr):
+        ch = expr[i]
+        if ch in "'\"":
+            end = expr.find(ch, i + 1)
+            while end != -1 and expr[end + 1 : end + 2] == ch:
+                end = expr.find(ch, end + 2)
+            if end == -1:
+                return False
+            i = end
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i == len(expr) - 1
+        i += 1
+    return False
+
+
+# --- top-level declarations ------------------------------------------------------------------
+
+
+def _extension(i: int, e: ir.Extension) -> Line:
+    text = f"extension {quote_name(e.name)}"
+    if e.schema is not None:
+        text += f" schema {quote_name(e.schema)}"
+    return Line(text, start=("extension", i), owner=("extension", i))
+
+
+def _namespace(i: int, n: ir.Namespace) -> list[Line]:
+    key = ("schema", i)
+    head = Line(f"schema {quote_name(n.name)}", owner=key)
+    lines = [*_doc(n.comment, 0, key, n.span), head]
+    lines[0].start = key
+    return lines
+
+
+def _enum_value(v: str) -> str:
+    return v if _PLAIN.match(v) and v not in keywords() else _literal(v)
+
+
+def _enum(i: int, e: ir.Enum, expand: bool) -> list[Line]:
+    key = ("enum", i)
+    values = [_enum_value(v) for v in e.values]
+    head = f"enum {_qname(e.name)} {{"
+    one = f"{head} {', '.join(values)} }}" if values else f"{head}}}"
+    if not expand and len(one) <= _MAX_WIDTH and "\n" not in one:
+        body = [Line(one, owner=key)]
+    else:
+        body = [Line(head, owner=key)]
+        body += [Line(f"{v},", 2, start=("enum_value", i, k), owner=("enum_value", i, k))
+                 for k, v in enumerate(values)]
+        body.append(Line("}", start=("enum_end", i), owner=("enum_end", i), lead_indent=2))
+    lines = [*_doc(e.comment, 0, key, e.span), *body]
+    lines[0].start = key
+    return lines
+
+
+def _domain(i: int, d: ir.Domain, keep_order: bool) -> list[Line]:
+    key = ("domain", i)
+    parts = [f"domain {_qname(d.name)} {_type(d.type, d.span)}"]
+    if not d.nullable:
+        parts.append("not null")
+    if d.default is not None:
+        parts.append("default " + _sql("default", d.default, d.span))
+    derived = names.derive(d.name.name, "check")
+    for c in d.checks:
+        unnamed = c.name == derived and (c.derived_name or not keep_order)
+        parts.append(_check_text(c, None if unnamed else c.name))
+    lines = [*_doc(d.comment, 0, key, d.span), Line(" ".join(parts), owner=key)]
+    lines[0].start = key
+    return lines
+
+
+def _rows(i: int, r: ir.Rows) -> list[Line]:
+    key = ("rows", i)
+    values = [[_sql("row", v, r.span) for v in row] for row in r.values]
+    widths: dict[int, int] = {}
+    for row in values:
+        for k, v in enumerate(row[:-1]):
+            widths[k] = max(widths.get(k, 0), len(v) + 1)
+    lines = [Line(f"rows {_qname(r.table)} {_names(r.columns)} {{", start=key, owner=key)]
+    for k, row in enumerate(values):
+        cells = [f"{v},".ljust(widths[j]) for j, v in enumerate(row[:-1])] + row[-1:]
+        lines.append(Line(f"({' '.join(cells)})", 2, start=("row", i, k), owner=("row", i, k)))
+    lines.append(Line("}", start=("rows_end", i), owner=("rows_end", i), lead_indent=2))
+    return lines
+
+
+def _tables(content: DslContent, keep_order: bool) -> list[list[Line]]:
+    declared = list(dict.fromkeys([*content.sections,
+                                   *(t.section for t in content.tables if t.section)]))
+    order = list(enumerate(content.tables))
+    if not keep_order:  # group by section; a table outside every section comes first
+        order.sort(key=lambda it: -1 if it[1].section is None else declared.index(it[1].section))
+    blocks: list[list[Line]] = []
+    printed: dict[str, int] = {}
+    current: str | None = None
+
+    def section(name: str) -> None:
+        key = ("section", name, printed.get(name, 0))
+        printed[name] = printed.get(name, 0) + 1
+        blocks.append([Line(f"section {_dq(name, 'the section name', None)}", start=key,
+                            owner=key)])
+
+    for i, t in order:
+        if t.section != current:
+            if t.section is None:
+                raise _fail(f"table {t.name} follows a `section` line but belongs to no section",
+                            t.span, "a `section` line holds until the end of the file")
+            if t.section not in printed:  # sections declared but left empty stay in order
+                for s in declared[: declared.index(t.section)]:
+                    if s not in printed:
+                        section(s)
+            section(t.section)
+            current = t.section
+        blocks.append(_table(i, t, keep_order))
+    for s in declared:
+        if s not in printed:
+            section(s)
+    return blocks
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def _inline_prefix(items: Sequence[_T], column_of: Callable[[_T], int | None],
+                   strict: bool = True) -> int:
+    """How many leading `items` can be written on their columns without reordering the list:
+    each must belong to a column, in column order."""
+    last = -1
+    for n, item in enumerate(items):
+        pos = column_of(item)
+        if pos is None or pos < last or (strict and pos == last):
+            return n
+        last = pos
+    return len(items)
+
+
+def _regroup(items: Sequence[_T], column_of: Callable[[_T], int | None],
+             name: Callable[[_T], str]) -> list[_T]:
+    """Schema mode: the inline-able items first, by column (then name), then the rest."""
+    inline = [x for x in items if column_of(x) is not None]
+    rest = [x for x in items if column_of(x) is None]
+
+    def natural(x: _T) -> tuple[int, str, int]:
+        m = re.fullmatch(r"(.*?)(\d*)", name(x))
+        assert m is not None
+        return column_of(x) or 0, m[1], int(m[2] or -1)
+
+    return sorted(inline, key=natural) + rest
+
+
+def _check_text(c: ir.Check, name: str | None) -> str:
+    named = f" {quote_name(name)}" if name is not None else ""
+    return f"check{named} ({_sql('paren', c.expression, c.span)})"
+
+
+def _fk_options(fk: ir.ForeignKey) -> str:
+    text = ""
+    if fk.on_delete != ir.FkAction.NO_ACTION:
+        text += f" on delete {fk.on_delete.value}"
+    if fk.on_update != ir.FkAction.NO_ACTION:
+        text += f" on update {fk.on_update.value}"
+    return text + _deferrable(fk.deferrable, fk.initially_deferred, fk.name, fk.span)
+
+
+def _deferrable(deferrable: bool, deferred: bool, name: str, span: Span | None) -> str:
+    if deferred and not deferrable:
+        raise _fail(f"constraint {name} is initially deferred but not deferrable", span)
+    return " deferrable initially deferred" if deferred else " deferrable" if deferrable else ""
+
+
+def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
+    tname = t.name.name
+    pos = {c.name: n for n, c in enumerate(t.columns)}
+
+    def single(cols: tuple[str, ...], name: str, suffix: str) -> int | None:
+        if len(cols) == 1 and cols[0] in pos and name == names.derive(tname, cols[0], suffix):
+            return pos[cols[0]]
+        return None
+
+    def unique_col(u: ir.Unique) -> int | None:
+        return None if u.deferrable or u.initially_deferred else single(u.columns, u.name, "key")
+
+    def fk_col(f: ir.ForeignKey) -> int | None:
+        return single(f.columns, f.name, "fkey")
+
+    def check_col(c: ir.Check) -> int | None:
+        for col in t.columns:
+            base = names.derive(tname, col.name, "check")
+            if c.name == base or (c.name.startswith(base) and c.name[len(base):].isdecimal()):
+                return pos[col.name]
+        return None
+
+    uniques, fks, checks = list(t.uniques), list(t.foreign_keys), list(t.checks)
+    if not keep_order:
+        uniques = _regroup(uniques, unique_col, lambda x: x.name)
+        fks = _regroup(fks, fk_col, lambda x: x.name)
+        checks = _regroup(checks, check_col, lambda x: x.name)
+    n_uq = _inline_prefix(uniques, unique_col)
+    n_fk = _inline_prefix(fks, fk_col)
+    n_ck = _inline_prefix(checks, check_col, strict=False)
+    pk = t.primary_key
+    pk_col = None
+    if pk is not None and len(pk.columns) == 1 and pk.name == names.derive(tname, "pkey"):
+        col = t.column(pk.columns[0])
+        pk_col = pos[col.name] if col is not None and not col.nullable else None
+
+    # checks are named in the order they are printed: inline ones first, as parse counts them
+    seen: list[str] = []
+
+    def check_name(c: ir.Check, base: str) -> str | None:
+        name, n = base, 0
+        while name in seen:
+            n += 1
+            name = f"{base}{n}"
+        seen.append(c.name)
+        return None if name == c.name and (c.derived_name or not keep_order) else c.name
+
+    inline: dict[int, list[str]] = {n: [] for n in range(len(t.columns))}
+    if pk_col is not None:
+        inline[pk_col].append("primary key")
+    for u in uniques[:n_uq]:
+        inline[pos[u.columns[0]]].append(
+            "unique nulls not distinct" if u.nulls_not_distinct else "unique")
+    for f in fks[:n_fk]:
+        ref = _qname(f.ref_table) + (_names(f.ref_columns) if f.ref_columns else "")
+        inline[pos[f.columns[0]]].append(f"references {ref}{_fk_options(f)}")
+    for c in checks[:n_ck]:
+        p = check_col(c)
+        assert p is not None
+        inline[p].append(_check_text(c, check_name(c, names.derive(tname, t.columns[p].name,
+                                                                     "check"))))
+
+    # expectations: a column's follow its line; a table-wide one keeps its place in the list
+    slots: dict[int | str, list[int]] = {}
+    last: int | str = "start"
+    slot: int | str
+    for k, e in enumerate(t.expectations):
+        if e.column is not None:
+            if e.column not in pos:
+                raise _fail(f"an expectation names column {e.column}, which table {t.name} "
+                            "does not have", e.span)
+            slot = last = pos[e.column]
+        elif any(x.column is not None for x in t.expectations[k + 1:]):
+            slot = last
+        else:
+            slot = "end"
+        slots.setdefault(slot, []).append(k)
+
+    def expects(slot: int | str) -> list[Line]:
+        return [Line(_expect(t.expectations[k]), 2, start=("expect", ti, k),
+                     owner=("expect", ti, k)) for k in slots.get(slot, [])]
+
+    heads = [(quote_name(c.name), _type_text(c)) for c in t.columns]
+    opts = [" ".join(_column_options(c, inline[n], pk_col == n)) for n, c in enumerate(t.columns)]
+    w_name = max((len(h[0]) for h in heads), default=0)
+    w_type = max((len(h[1]) for h, o in zip(heads, opts, strict=True) if o), default=0)
+
+    body = expects("start")
+    for n, c in enumerate(t.columns):
+        key = ("column", ti, c.name)
+        text = f"{heads[n][0].ljust(w_name)} {heads[n][1]}"
+        if opts[n]:
+            text = f"{heads[n][0].ljust(w_name)} {heads[n][1].ljust(w_type)} {opts[n]}"
+        lines = [*_doc(c.comment, 2, key, c.span), Line(text, 2, owner=key)]
+        lines[0].start = key
+        body += lines + expects(n)
+
+    constraints: list[Line] = []
+    if pk is not None and pk_col is None:
+        named = "" if pk.name == names.derive(tname, "pkey") else f" {quote_name(pk.name)}"
+        constraints.append(Line(f"primary key{named} {_names(pk.columns)}", 2,
+                                start=("primary_key", ti), owner=("primary_key", ti)))
+    for u in uniques[n_uq:]:
+        named = "" if u.name == names.derive(tname, *u.columns, "key") else f" {quote_name(u.name)}"
+        text = f"unique{named} {_names(u.columns)}"
+        text += " nulls not distinct" if u.nulls_not_distinct else ""
+        text += _deferrable(u.deferrable, u.initially_deferred, u.name, u.span)
+        constraints.append(Line(text, 2, start=("unique", ti, u.name), owner=("unique", ti, u.name)))
+    for f in fks[n_fk:]:
+        named = "" if f.name == names.derive(tname, *f.columns, "fkey") else f" {quote_name(f.name)}"
+        ref = _qname(f.ref_table) + (_names(f.ref_columns) if f.ref_columns else "")
+        text = f"foreign key{named} {_names(f.columns)} references {ref}{_fk_options(f)}"
+        constraints.append(Line(text, 2, start=("foreign_key", ti, f.name),
+                                owner=("foreign_key", ti, f.name)))
+    for c in checks[n_ck:]:
+        text = _check_text(c, check_name(c, names.derive(tname, "check")))
+        constraints.append(Line(text, 2, start=("check", ti, c.name), owner=("check", ti, c.name)))
+    indexes = [Line(_index(tname, x), 2, start=("index", ti, x.name), owner=("index", ti, x.name))
+               for x in t.indexes]
+
+    key = ("table", ti)
+    renamed = f" renamed from {quote_name(t.renamed_from)}" if t.renamed_from else ""
+    header = Line(f"table {_qname(t.name)}{renamed} {{", owner=key)
+    lines = [*_doc(t.comment, 0, key, t.span), header]
+    lines[0].start = key
+    lines += body
+    for group in (constraints, expects("end"), indexes):
+        if group:  # one blank line between columns, constraints, expectations and indexes
+            lines += [Line(""), *group] if lines[-1] is not header else group
+    lines.append(Line("}", start=("table_end", ti), owner=("table_end", ti), lead_indent=2))
+    return lines
+
+
+def _type_text(c: ir.Column) -> str:
+    if c.serial:
+        serial = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}.get(c.type)
+        if serial is None:
+            raise _fail(f"column {c.name} is serial but of type {c.type}", c.span)
+        return serial
+    return _type(c.type, c.span)
+
+
+def _column_options(c: ir.Column, inline: list[str], inline_pk: bool) -> list[str]:
+    opts: list[str] = []
+    if c.collation is not None:
+        opts.append(f"collate {quote_name(c.collation)}")
+    if c.identity is not None:
+        opts.append(f"generated {c.identity.value} as identity")
+    if c.generated is not None:
+        opts.append(f"generated always as ({_sql('paren', c.generated, c.span)}) stored")
+    if c.nullable and (c.identity is not None or c.serial):
+        raise _fail(f"column {c.name} is an identity or serial column but allows NULL", c.span)
+    if not c.nullable and not (inline_pk or c.identity is not None or c.serial):
+        opts.append("not null")
+    if c.default is not None:
+        opts.append("default " + _sql("default", c.default, c.span))
+    opts += inline
+    if c.deprecated is not None:
+        opts.append("deprecated" if c.deprecated == "deprecated"
+                    else f"deprecated {_dq(c.deprecated, 'the reason', c.span)}")
+    if c.renamed_from is not None:
+        opts.append(f"renamed from {quote_name(c.renamed_from)}")
+    return opts
+
+
+def _expect(e: ir.Expectation) -> str:
+    text = "expect table " if e.column is None else "expect "
+    if e.kind in (ir.ExpectKind.MATCHES, ir.ExpectKind.NOT_MATCHES):
+        if e.argument is None:
+            raise _fail(f"a `{e.kind.value}` expectation needs a pattern", e.span)
+        text += f"{e.kind.value} {_literal(e.argument)}"
+    elif e.kind == ir.ExpectKind.JSON:
+        text += "json"
+    else:
+        text += f"({_sql('paren', e.argument or '', e.span)})"
+    if e.message is not None:
+        text += " " + _dq(e.message, "the message", e.span)
+    return text
+
+
+def _index(table: str, x: ir.Index) -> str:
+    if x.comment is not None:
+        raise _fail(f"index {x.name} has a comment, which the .schema language cannot write",
+                    x.span)
+    derived = names.derive(table, *names.element_words(x.elements), "idx")
+    text = "unique index" if x.unique else "index"
+    if x.name != derived:
+        text += f" {quote_name(x.name)}"
+    if x.method != ir.IndexMethod.BTREE:
+        text += f" using {x.method.value}"
+    text += " (" + ", ".join(_element(e, x.span) for e in x.elements) + ")"
+    if x.include:
+        text += f" include {_names(x.include)}"
+    if x.nulls_not_distinct:
+        text += " nulls not distinct"
+    if x.where is not None:
+        text += " where " + _sql("where", x.where, x.span)
+    return text
+
+
+def _element(e: ir.IndexElement, span: Span | None) -> str:
+    if e.column is not None:
+        text = quote_name(e.column)
+    else:
+        expr = e.expression or ""
+        paren = f"({_sql('paren', expr, span)})"
+        text = expr if _call_form(expr) and _probe("paren", expr) == expr else paren
+    if e.collation is not None:
+        text += f" collate {quote_name(e.collation)}"
+    if e.opclass is not None:
+        text += f" {quote_name(e.opclass)}"
+    if e.descending:
+        text += " desc"
+    if e.nulls_first is not None:
+        text += " nulls first" if e.nulls_first else " nulls last"
+    return text

@@ -1,0 +1,45 @@
+-- Every live column of every table that tables.sql returns, in one pass over pg_attribute.
+-- format_type / pg_get_expr print names relative to search_path, which the caller pins to
+-- `public`: public types come back unqualified, others qualified, as the IR spells them.
+-- owned_seq: for a plain default, the sequence OWNED BY this column (pg_depend deptype 'a',
+-- what serial creates), printed the way nextval('...'::regclass) names it; the caller decides
+-- serial by comparing the default with that text. Identity sequences are deptype 'i'.
+-- collation: only when it differs from the type's own default collation.
+-- Columns: table oid, attnum, name, type, not null, identity, generated, default/generation
+-- expression, collation, comment, owned sequence.
+SELECT a.attrelid, a.attnum, a.attname,
+       pg_catalog.format_type(a.atttypid, a.atttypmod),
+       a.attnotnull,
+       a.attidentity,
+       a.attgenerated,
+       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+       CASE WHEN co.oid IS NULL THEN NULL
+            WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname
+            ELSE cn.nspname || '.' || co.collname END,
+       d.description,
+       CASE WHEN ad.adbin IS NOT NULL AND a.attidentity = '' AND a.attgenerated = '' THEN
+         (SELECT s.oid::regclass::text
+          FROM pg_catalog.pg_depend o
+          JOIN pg_catalog.pg_class s ON s.oid = o.objid AND s.relkind = 'S'
+          WHERE o.refclassid = 'pg_catalog.pg_class'::regclass AND o.refobjid = a.attrelid
+            AND o.refobjsubid = a.attnum AND o.classid = 'pg_catalog.pg_class'::regclass
+            AND o.deptype = 'a'
+          LIMIT 1)
+       END
+FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_collation co
+  ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
+LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+LEFT JOIN pg_catalog.pg_description d
+  ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
+  AND d.objsubid = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped
+  AND c.relkind = 'r' AND NOT c.relispartition
+  AND c.relnamespace = ANY (%(nsp)s::oid[])
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend x
+    WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.objid = c.oid AND x.deptype = 'e')
+ORDER BY a.attrelid, a.attnum

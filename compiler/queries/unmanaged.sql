@@ -1,0 +1,148 @@
+-- Objects in the inspected schemas (%(nsp)s: namespace oids) that the IR cannot describe
+-- yet, so that `diff` and `check` can name them instead of silently ignoring them.
+-- Extension-owned objects are left out, as everywhere else.
+-- Columns: kind, schema, name (raw; sub-objects are `table.name`, functions carry their
+-- identity arguments).
+WITH rel AS (
+  SELECT c.oid, c.relname, c.relkind, c.relispartition, c.relpersistence, c.relrowsecurity,
+         n.nspname
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relnamespace = ANY (%(nsp)s::oid[])
+    AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend x
+      WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.objid = c.oid AND x.deptype = 'e')
+),
+tab AS (SELECT * FROM rel WHERE relkind IN ('r', 'p', 'f', 'm'))
+SELECT CASE r.relkind
+         WHEN 'v' THEN 'view'
+         WHEN 'm' THEN 'materialized view'
+         WHEN 'f' THEN 'foreign table'
+         WHEN 'c' THEN 'composite type'
+         WHEN 'S' THEN 'sequence'
+         WHEN 'p' THEN CASE WHEN r.relispartition THEN 'partition' ELSE 'partitioned table' END
+         WHEN 'r' THEN 'partition'
+       END, r.nspname, r.relname
+FROM rel r
+WHERE r.relkind IN ('v', 'm', 'f', 'c')
+   OR (r.relkind = 'p')
+   OR (r.relkind = 'r' AND r.relispartition)
+   -- a sequence that no column owns (serial: deptype 'a', identity: deptype 'i')
+   OR (r.relkind = 'S' AND NOT EXISTS (
+         SELECT 1 FROM pg_catalog.pg_depend o
+         WHERE o.classid = 'pg_catalog.pg_class'::regclass AND o.objid = r.oid
+           AND o.refclassid = 'pg_catalog.pg_class'::regclass AND o.deptype IN ('a', 'i')))
+UNION ALL
+SELECT 'unlogged table', r.nspname, r.relname
+FROM rel r WHERE r.relkind = 'r' AND r.relpersistence = 'u'
+UNION ALL
+SELECT 'inherited table', r.nspname, r.relname
+FROM rel r
+WHERE r.relkind = 'r' AND NOT r.relispartition
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = r.oid)
+UNION ALL
+SELECT 'row level security', r.nspname, r.relname
+FROM rel r WHERE r.relrowsecurity
+UNION ALL
+SELECT 'virtual generated column', t.nspname, t.relname || '.' || a.attname
+FROM tab t
+JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
+WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated NOT IN ('', 's')
+UNION ALL
+SELECT 'trigger', t.nspname, t.relname || '.' || tg.tgname
+FROM tab t JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = t.oid
+WHERE NOT tg.tgisinternal
+UNION ALL
+SELECT 'policy', t.nspname, t.relname || '.' || p.polname
+FROM tab t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+UNION ALL
+SELECT 'rule', t.nspname, t.relname || '.' || rw.rulename
+FROM rel t JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = t.oid
+WHERE rw.rulename <> '_RETURN'
+UNION ALL
+SELECT CASE con.contype WHEN 'x' THEN 'exclusion constraint'
+                        ELSE 'not valid constraint' END,
+       t.nspname, t.relname || '.' || con.conname
+FROM tab t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid
+WHERE t.relkind = 'r' AND (con.contype = 'x' OR NOT con.convalidated)
+UNION ALL
+-- MATCH FULL, and ON DELETE SET NULL (columns) since 15: the IR has no words for them
+SELECT 'foreign key option', t.nspname, t.relname || '.' || con.conname
+FROM tab t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid
+WHERE t.relkind = 'r' AND con.contype = 'f'
+  AND (con.confmatchtype <> 's'
+       OR con.confdelsetcols IS NOT NULL  -- since 15
+       OR false  -- before 15
+      )
+UNION ALL
+SELECT 'index', t.nspname, ic.relname
+FROM tab t
+JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+WHERE t.relkind = 'r'
+  AND (am.amname NOT IN ('btree', 'hash', 'gin', 'gist', 'spgist', 'brin') OR NOT i.indisvalid)
+UNION ALL
+SELECT 'statistics', n.nspname, s.stxname
+FROM pg_catalog.pg_statistic_ext s
+JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+WHERE s.stxnamespace = ANY (%(nsp)s::oid[])
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
+                      WHEN 'w' THEN 'window function' ELSE 'function' END,
+       n.nspname,
+       p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE p.pronamespace = ANY (%(nsp)s::oid[])
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend x
+    WHERE x.classid = 'pg_catalog.pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'e')
+UNION ALL
+-- types other than enums, domains and the ones every table, view or array brings along
+SELECT CASE t.typtype WHEN 'r' THEN 'range type' WHEN 'p' THEN 'shell type'
+                      ELSE 'base type' END,
+       n.nspname, t.typname
+FROM pg_catalog.pg_type t
+JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+WHERE t.typnamespace = ANY (%(nsp)s::oid[])
+  AND t.typtype IN ('b', 'r', 'p')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend x
+    WHERE x.classid = 'pg_catalog.pg_type'::regclass AND x.objid = t.oid AND x.deptype = 'e')
+UNION ALL
+SELECT 'collation', n.nspname, co.collname
+FROM pg_catalog.pg_collation co
+JOIN pg_catalog.pg_namespace n ON n.oid = co.collnamespace
+WHERE co.collnamespace = ANY (%(nsp)s::oid[])
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend x
+    WHERE x.classid = 'pg_catalog.pg_collation'::regclass AND x.objid = co.oid
+      AND x.deptype = 'e')
+UNION ALL
+SELECT 'operator', n.nspname, o.oprname
+FROM pg_catalog.pg_operator o
+JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+WHERE o.oprnamespace = ANY (%(nsp)s::oid[])
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend x
+    WHERE x.classid = 'pg_catalog.pg_operator'::regclass AND x.objid = o.oid
+      AND x.deptype = 'e')
+UNION ALL
+SELECT 'text search configuration', n.nspname, ts.cfgname
+FROM pg_catalog.pg_ts_config ts
+JOIN pg_catalog.pg_namespace n ON n.oid = ts.cfgnamespace
+WHERE ts.cfgnamespace = ANY (%(nsp)s::oid[])
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend x
+    WHERE x.classid = 'pg_catalog.pg_ts_config'::regclass AND x.objid = ts.oid
+      AND x.deptype = 'e')
+UNION ALL
+-- event triggers belong to the database, not to a schema
+SELECT 'event trigger', NULL, et.evtname
+FROM pg_catalog.pg_event_trigger et
+WHERE NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend x
+    WHERE x.classid = 'pg_catalog.pg_event_trigger'::regclass AND x.objid = et.oid
+      AND x.deptype = 'e')
