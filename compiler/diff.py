@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from compiler import ir
 from compiler import ops as o
@@ -321,24 +322,22 @@ def _constraint_changes(old: ir.Table, new: ir.Table) -> list[o.Op]:
     out: list[o.Op] = []
     live_cols = {c.name for c in new.columns if not c.deprecated} | {c.name for c in old.columns}
 
-    def pair(a: Iterable[ir.Unique | ir.ForeignKey], b: Iterable[ir.Unique | ir.ForeignKey]) -> None:
+    def pair(a: Iterable[Named], b: Iterable[Named]) -> None:
         olds = {x.name: x for x in a}
         news = {x.name: x for x in b}
+        _renames(olds, news, lambda x, y: out.append(
+            o.RenameConstraint(table=t, old=x, new=y, reason="same definition, new name")))
         for n in sorted(olds):
             if n not in news or news[n] != olds[n]:
-                out.append(o.DropConstraint(table=t, name=n, reason="constraint removed" if n
-                                            not in news else "constraint changed"))
+                out.append(o.DropConstraint(table=t, name=n, replaced=n in news,
+                                            reason="constraint removed" if n not in news
+                                            else "constraint changed"))
         for n in sorted(news):
             if n not in olds or news[n] != olds[n]:
                 out.extend(_add_to_existing(t, news[n], "added" if n not in olds else "changed"))
 
-    # primary key
-    if old.primary_key != new.primary_key:
-        if old.primary_key:
-            out.append(o.DropConstraint(table=t, name=old.primary_key.name,
-                                        reason="primary key changed"))
-        if new.primary_key:
-            out.extend(_add_to_existing(t, new.primary_key, "declared"))
+    pair([old.primary_key] if old.primary_key else [],
+         [new.primary_key] if new.primary_key else [])
     pair(old.uniques, new.uniques)
     pair(old.foreign_keys, new.foreign_keys)
 
@@ -355,21 +354,42 @@ def _constraint_changes(old: ir.Table, new: ir.Table) -> list[o.Op]:
             continue
         out.extend(_add_to_existing(t, ch, "added"))
     for c in old_checks:
-        out.insert(0, o.DropConstraint(table=t, name=c.name, reason="check removed or changed"))
+        replaced = any(ch.name == c.name for ch in new.checks)
+        out.insert(0, o.DropConstraint(table=t, name=c.name, replaced=replaced,
+                                       reason="check changed" if replaced else "check removed"))
 
     # indexes: compared whole; a changed index is dropped and rebuilt
     olds = {ix.name: ix for ix in old.indexes}
     news = {ix.name: ix for ix in new.indexes
             if all(e.column is None or e.column in live_cols for e in ix.elements)}
+    _renames(olds, news, lambda x, y: out.append(
+        o.RenameIndex(schema=t.schema, old=x, new=y, reason="same definition, new name")))
     for n in sorted(olds):
         if n not in news or news[n] != olds[n]:
             out.append(o.DropIndex(schema=t.schema, name=n, concurrently=True,
+                                   replaced=n in news,
                                    reason="index removed" if n not in news else "index changed"))
     for n in sorted(news):
         if n not in olds or news[n] != olds[n]:
             out.append(o.CreateIndex(table=t, index=news[n], concurrently=True,
                                      reason="index added" if n not in olds else "index changed"))
     return out
+
+
+Named = TypeVar("Named", ir.PrimaryKey, ir.Unique, ir.ForeignKey, ir.Index)
+
+
+def _renames(olds: dict[str, Named], news: dict[str, Named],
+             emit: Callable[[str, str], None]) -> None:
+    """An object that only changed its name is renamed, not dropped and rebuilt. Matched
+    pairs are removed from both maps so the caller sees them as unchanged."""
+    for old_name in sorted(set(olds) - set(news)):
+        for new_name in sorted(set(news) - set(olds)):
+            if dataclasses.replace(olds[old_name], name=new_name) == news[new_name]:
+                emit(old_name, new_name)
+                olds[new_name] = news[new_name]
+                del olds[old_name]
+                break
 
 
 def _add_to_existing(t: ir.QName, c: ir.PrimaryKey | ir.Unique | ir.ForeignKey | ir.Check,

@@ -18,6 +18,7 @@ name exactly when its schema is off the path, which is the IR's spelling rule.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -88,7 +89,10 @@ def _snapshot(conn: Conn) -> Iterator[None]:
         if fresh:
             # Must be the transaction's first statement; several queries must agree.
             cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        cur.execute("SELECT set_config('search_path', 'public', true)")
+        # Catalog queries are small and CPU-bound in pg_get_expr: parallel workers only add
+        # start-up cost and make leader and worker each build the same hash tables.
+        cur.execute("SELECT set_config('search_path', 'public', true), "
+                    "set_config('max_parallel_workers_per_gather', '0', true)")
         yield
 
 
@@ -189,10 +193,13 @@ def _tables(nsp: dict[int, str], table_rows: list[tuple[Any, ...]],
             checks[rel].append(ir.Check(name=name, expression=check_expr))
 
     indexes: dict[int, list[ir.Index]] = defaultdict(list)
-    for row in index_rows:
-        index = _index(row, attnames[row[0]])
+    # one row per index key, ordered by (index, position): group the runs
+    for _oid, run in itertools.groupby(index_rows, key=lambda r: r[0]):
+        keys = list(run)
+        rel = keys[0][1]
+        index = _index(keys, attnames[rel])
         if index is not None:
-            indexes[row[0]].append(index)
+            indexes[rel].append(index)
 
     def by_name(items: list[Any]) -> tuple[Any, ...]:
         return tuple(sorted(items, key=lambda x: x.name))
@@ -208,31 +215,32 @@ def _tables(nsp: dict[int, str], table_rows: list[tuple[Any, ...]],
     return tables
 
 
-def _index(row: tuple[Any, ...], names: dict[int, str]) -> ir.Index | None:
-    (_rel, name, amname, unique, nnd, where, comment, nkeys, attnums, exprs, opclasses,
-     collations, options) = row
+def _index(keys: list[tuple[Any, ...]], names: dict[int, str]) -> ir.Index | None:
+    (_oid, _rel, name, amname, unique, nnd, where, comment, nkeys, *_key) = keys[0]
     method = _METHODS.get(amname)
     if method is None:
         return None  # bloom, hnsw, ...: `unmanaged` names it
     elements = []
-    for k in range(nkeys):
-        option = options[k] or 0
+    include = []
+    for *_head, position, attnum, expr, opclass, collation, option in keys:
+        if position > nkeys:
+            include.append(names[attnum])
+            continue
         descending = bool(option & _INDOPTION_DESC)
         nulls_first = bool(option & _INDOPTION_NULLS_FIRST)
-        attnum = attnums[k]
         elements.append(ir.IndexElement(
             column=names[attnum] if attnum else None,
-            expression=None if attnum else exprs[k],
-            opclass=opclasses[k],
-            collation=collations[k],
+            expression=None if attnum else expr,
+            opclass=opclass,
+            collation=collation,
             descending=descending,
             # NULLS LAST is the default for ASC and NULLS FIRST for DESC: only a departure
             # from that is recorded.
             nulls_first=None if nulls_first == descending else nulls_first,
         ))
-    include = tuple(names[a] for a in attnums[nkeys:])
     return ir.Index(name=name, elements=tuple(elements), unique=unique, method=method,
-                    include=include, where=where, nulls_not_distinct=nnd, comment=comment)
+                    include=tuple(include), where=where, nulls_not_distinct=nnd,
+                    comment=comment)
 
 
 def unmanaged(conn: Conn, schemas: Sequence[str] | None = None) -> list[tuple[str, str]]:

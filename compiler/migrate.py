@@ -12,6 +12,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from compiler.check.audits import (
 )
 from compiler.db import server_major
 from compiler.diff import DiffOptions, diff
-from compiler.generators.sql import describe, op_statements
+from compiler.generators.sql import describe, units
 from compiler.introspect import introspect, unmanaged
 from compiler.plan import Plan, make_plan
 
@@ -59,7 +60,8 @@ def plan_migration(conn: psycopg.Connection[tuple[object, ...]], schema: ir.Sche
     target = canonicalize(schema, current, dev_url=dev_url, major=major)
     ops = diff(current, target, DiffOptions(drop_deprecated=drop_deprecated))
     ops = preflight(conn, _only_missing_rows(conn, ops, current), target, current)
-    plan = make_plan(ops, allow_destructive=allow_destructive, lock_timeout=lock_timeout)
+    plan = make_plan(ops, allow_destructive=allow_destructive, lock_timeout=lock_timeout,
+                     live=bool(current.tables))
     conn.rollback()
     return Migration(plan, current, target, extra, major)
 
@@ -175,35 +177,30 @@ def run_plan(conn: psycopg.Connection[tuple[object, ...]], plan: Plan,
         if plan.existing:
             cur.execute(f"SET lock_timeout = '{plan.lock_timeout}'".encode())
             cur.execute(f"SET statement_timeout = '{plan.statement_timeout}'".encode())
-    groups: list[list[o.Op]] = []
-    for op in plan.steps:
-        if op.transactional and groups and groups[-1][0].transactional:
-            groups[-1].append(op)
-        else:
-            groups.append([op])
-    for gi, group in enumerate(groups):
+    all_units = units(plan)
+    for ui, unit in enumerate(all_units):
         running: o.Op | None = None
         try:
-            if group[0].transactional:
-                with conn.transaction(), conn.cursor() as cur:
-                    for op in group:
-                        running = op
-                        for stmt in op_statements(op):
-                            cur.execute(stmt.encode())
-            else:
-                running = group[0]
-                with conn.cursor() as cur:
-                    for stmt in op_statements(group[0]):
+            ctx = conn.transaction() if unit.transactional else contextlib.nullcontext()
+            with ctx, conn.cursor() as cur:
+                for op, stmts in unit.parts:
+                    running = op
+                    for stmt in stmts:
                         cur.execute(stmt.encode())
         except psycopg.Error as err:
             result.failed = running
             result.error = str(err).strip().splitlines()[0]
-            done_in_group = group[: group.index(running)] if running in group else []
-            result.rolled_back = done_in_group if group[0].transactional else []
-            result.not_run = [op for g in groups[gi:] for op in g if op is not running
-                              and op not in result.rolled_back]
+            unit_ops = [op for op, _ in unit.parts]
+            before = unit_ops[: unit_ops.index(running)] if running in unit_ops else []
+            result.rolled_back = before if unit.transactional else []
+            # a step split over several units may have run partly: it counts as failed
+            result.done = [op for op in result.done if op is not running]
+            later = [op for u in all_units[ui:] for op, _ in u.parts]
+            result.not_run = list(dict.fromkeys(
+                op for op in later if op is not running and op not in result.rolled_back))
             return result
-        for op in group:
-            echo(f"ok  {describe(op)}")
-        result.done += group
+        for op, _ in unit.parts:
+            if op not in result.done:
+                echo(f"ok  {describe(op)}")
+                result.done.append(op)
     return result

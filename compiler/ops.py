@@ -50,6 +50,7 @@ class Op:
     destructive: ClassVar[bool] = False
     lock: ClassVar[str] = ACCESS_EXCLUSIVE
     transactional: ClassVar[bool] = True
+    isolated: ClassVar[bool] = False  # runs in a transaction of its own
     hazards: tuple[Hazard, ...] = ()
     # what to count before this step runs (rows that would make it fail), and the answer
     preflight: str | None = None
@@ -250,16 +251,40 @@ class AddConstraint(Op):
 class ValidateConstraint(Op):
     table: ir.QName
     name: str
+    isolated: ClassVar[bool] = True
     phase: ClassVar[Phase] = Phase.ADD_DEPENDENTS
     lock: ClassVar[str] = SHARE_UPDATE_EXCLUSIVE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropConstraint(Op):
+    """Destructive when the constraint goes away; a constraint dropped to be re-added in a
+    new form (`replaced`) loses nothing."""
+
     table: ir.QName
     name: str
+    replaced: bool = False
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
-    destructive: ClassVar[bool] = True
+
+    @property
+    def destructive(self) -> bool:
+        return not self.replaced
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameConstraint(Op):
+    """Same definition, new name (e.g. `accounts_pkey` after `accounts` became `users`)."""
+
+    table: ir.QName
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenameIndex(Op):
+    schema: str
+    old: str
+    new: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -283,8 +308,12 @@ class DropIndex(Op):
     schema: str
     name: str
     concurrently: bool = False
+    replaced: bool = False  # dropped to be rebuilt in a new form
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
-    destructive: ClassVar[bool] = True
+
+    @property
+    def destructive(self) -> bool:
+        return not self.replaced
 
     @property
     def transactional(self) -> bool:

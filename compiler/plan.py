@@ -30,10 +30,13 @@ class Plan:
 
 
 def make_plan(ops: tuple[o.Op, ...], *, allow_destructive: bool = False,
-              lock_timeout: str = "5s", statement_timeout: str = "0") -> Plan:
+              lock_timeout: str = "5s", statement_timeout: str = "0",
+              live: bool = False) -> Plan:
+    """`live`: the database already holds tables, so even creating a table takes locks on
+    the tables it references, and the plan runs with lock and statement timeouts."""
     steps = [op for op in ops if allow_destructive or not op.destructive]
     withheld = [op for op in ops if op.destructive and not allow_destructive]
-    existing = any(not _is_fresh(op) for op in steps)
+    existing = live or any(not _is_fresh(op) for op in steps)
     return Plan(tuple(steps), tuple(withheld), existing, lock_timeout, statement_timeout)
 
 

@@ -88,14 +88,15 @@ def layout(content: DslContent, *, keep_order: bool | None = None,
     value per line whatever their length."""
     if keep_order is None:
         keep_order = not isinstance(content, ir.Schema)
-    blocks: list[list[Line]] = []
+    head, tables = _tables(content, keep_order)
+    blocks: list[list[Line]] = list(head)
     if content.extensions:
         blocks.append([_extension(i, e) for i, e in enumerate(content.extensions)])
     if content.namespaces:
         blocks.append([ln for i, n in enumerate(content.namespaces) for ln in _namespace(i, n)])
     blocks += [_enum(i, e, i in expand_enums) for i, e in enumerate(content.enums)]
     blocks += [_domain(i, d, keep_order) for i, d in enumerate(content.domains)]
-    blocks += _tables(content, keep_order)
+    blocks += tables
     blocks += [_rows(i, r) for i, r in enumerate(content.rows)]
     out: list[Line] = []
     for block in blocks:
@@ -330,22 +331,28 @@ def _rows(i: int, r: ir.Rows) -> list[Line]:
     return lines
 
 
-def _tables(content: DslContent, keep_order: bool) -> list[list[Line]]:
+def _tables(content: DslContent, keep_order: bool) -> tuple[list[list[Line]], list[list[Line]]]:
+    """(blocks for the top of the file, table blocks). The first table's `section` line, and
+    any empty ones declared before it, head the file: sections group tables only, so the
+    enums and domains a section's file declares may follow it."""
     declared = list(dict.fromkeys([*content.sections,
                                    *(t.section for t in content.tables if t.section)]))
     order = list(enumerate(content.tables))
     if not keep_order:  # group by section; a table outside every section comes first
         order.sort(key=lambda it: -1 if it[1].section is None else declared.index(it[1].section))
+    head: list[list[Line]] = []
     blocks: list[list[Line]] = []
     printed: dict[str, int] = {}
-    current: str | None = None
 
-    def section(name: str) -> None:
+    def section(name: str, into: list[list[Line]]) -> None:
         key = ("section", name, printed.get(name, 0))
         printed[name] = printed.get(name, 0) + 1
-        blocks.append([Line(f"section {_dq(name, 'the section name', None)}", start=key,
-                            owner=key)])
+        into.append([Line(f"section {_dq(name, 'the section name', None)}", start=key,
+                          owner=key)])
 
+    current = order[0][1].section if order else None
+    for s in declared[: declared.index(current) + 1] if current is not None else ():
+        section(s, head)
     for i, t in order:
         if t.section != current:
             if t.section is None:
@@ -354,14 +361,14 @@ def _tables(content: DslContent, keep_order: bool) -> list[list[Line]]:
             if t.section not in printed:  # sections declared but left empty stay in order
                 for s in declared[: declared.index(t.section)]:
                     if s not in printed:
-                        section(s)
-            section(t.section)
+                        section(s, blocks)
+            section(t.section, blocks)
             current = t.section
         blocks.append(_table(i, t, keep_order))
     for s in declared:
         if s not in printed:
-            section(s)
-    return blocks
+            section(s, head if not order else blocks)
+    return head, blocks
 
 
 # --- tables ----------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ here, so they cannot disagree. All quoting goes through `compiler.names`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import singledispatch
 
 from compiler import ir
@@ -21,9 +22,43 @@ _SERIAL_OF = {base: name for name, base in SERIALS.items() if name in ("serial",
                                                                       "smallserial")}
 
 
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """Statements that run together: in one transaction, or alone outside any."""
+
+    transactional: bool
+    parts: tuple[tuple[o.Op, tuple[str, ...]], ...]  # (op, its statements in this unit)
+
+
+def units(plan: Plan) -> list[Unit]:
+    """Consecutive transactional steps share a transaction. A step that PostgreSQL refuses to
+    run in one (concurrent index builds, enum values used later) stands alone, and so does
+    each block of a step that must not hold its lock with others (VALIDATE CONSTRAINT runs
+    in its own transaction, so the short exclusive lock of ADD ... NOT VALID is released
+    before the long scan starts)."""
+    out: list[Unit] = []
+    open_parts: list[tuple[o.Op, tuple[str, ...]]] = []
+
+    def close() -> None:
+        if open_parts:
+            out.append(Unit(True, tuple(open_parts)))
+            open_parts.clear()
+
+    for op in plan.steps:
+        blocks = op_blocks(op)
+        if not op.transactional:
+            close()
+            out += [Unit(False, ((op, tuple(b)),)) for b in blocks]
+        elif len(blocks) == 1 and not op.isolated:
+            open_parts.append((op, tuple(blocks[0])))
+        else:
+            close()
+            out += [Unit(True, ((op, tuple(b)),)) for b in blocks]
+    close()
+    return out
+
+
 def render_script(plan: Plan, *, title: str | None = None) -> str:
-    """Transactional steps are grouped in BEGIN/COMMIT blocks; steps PostgreSQL refuses to run
-    in a transaction (concurrent index builds, enum values used later) stand between them."""
     lines = [HEADER]
     if title:
         lines.append(f"-- {title}")
@@ -37,19 +72,18 @@ def render_script(plan: Plan, *, title: str | None = None) -> str:
         # queued behind us); a step that needs longer is retried, not waited on
         lines += ["", f"SET lock_timeout = '{plan.lock_timeout}';",
                   f"SET statement_timeout = '{plan.statement_timeout}';"]
-    in_tx = False
-    for op in plan.steps:
-        if op.transactional and not in_tx:
+    commented: set[int] = set()
+    for unit in units(plan):
+        if unit.transactional:
             lines += ["", "BEGIN;"]
-            in_tx = True
-        elif not op.transactional and in_tx:
+        for op, stmts in unit.parts:
+            lines.append("")
+            if id(op) not in commented:
+                lines += _comment_lines(op, plan.existing)
+                commented.add(id(op))
+            lines += stmts
+        if unit.transactional:
             lines += ["", "COMMIT;"]
-            in_tx = False
-        lines.append("")
-        lines += _comment_lines(op, plan.existing)
-        lines += op_statements(op)
-    if in_tx:
-        lines += ["", "COMMIT;"]
     return "\n".join(lines) + "\n"
 
 
@@ -66,8 +100,18 @@ def _comment_lines(op: o.Op, verbose: bool) -> list[str]:
 
 
 def describe(op: o.Op) -> str:
-    """One line for lists of steps: the first statement, without its semicolon."""
-    return op_statements(op)[0].rstrip(";").replace("\n", " ")
+    """One line for lists of steps: the first statement, without its semicolon, and why when
+    the statement alone does not say it (a type swap starts with a rename)."""
+    stmts = op_statements(op)
+    first = stmts[0].rstrip(";").replace("\n", " ")
+    return f"{first} ... ({op.reason})" if len(stmts) > 1 and op.reason else first
+
+
+def op_blocks(op: o.Op) -> list[list[str]]:
+    """The statements of a step, split where each part needs a transaction of its own."""
+    if isinstance(op, o.SetNotNull) and op.via_check:
+        return _set_not_null_blocks(op)
+    return [op_statements(op)]
 
 
 @singledispatch
@@ -265,17 +309,21 @@ def not_null_check_name(table: ir.QName, column: str) -> str:
 
 @op_statements.register
 def _set_not_null_sql(op: o.SetNotNull) -> list[str]:
+    return [s for block in op_blocks(op) for s in block] if op.via_check else [
+        f"ALTER TABLE {display(op.table)} ALTER COLUMN {quote_ident(op.column)} SET NOT NULL;"]
+
+
+def _set_not_null_blocks(op: o.SetNotNull) -> list[list[str]]:
     t = display(op.table)
     col = quote_ident(op.column)
-    if not op.via_check:
-        return [f"ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;"]
     check = quote_ident(not_null_check_name(op.table, op.column))
-    # the validated CHECK proves no NULLs, so SET NOT NULL skips its scan (PostgreSQL 12+)
+    # a validated CHECK proves there are no NULLs, so SET NOT NULL skips its full scan under
+    # ACCESS EXCLUSIVE (PostgreSQL 12+); the helper check is dropped once it has served
     return [
-        f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;",
-        f"ALTER TABLE {t} VALIDATE CONSTRAINT {check};",
-        f"ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;",
-        f"ALTER TABLE {t} DROP CONSTRAINT {check};",
+        [f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({col} IS NOT NULL) NOT VALID;"],
+        [f"ALTER TABLE {t} VALIDATE CONSTRAINT {check};"],
+        [f"ALTER TABLE {t} ALTER COLUMN {col} SET NOT NULL;",
+         f"ALTER TABLE {t} DROP CONSTRAINT {check};"],
     ]
 
 
@@ -296,6 +344,18 @@ def _add_constraint_sql(op: o.AddConstraint) -> list[str]:
                 f"{quote_ident(op.using_index)}{tail};"]
     not_valid = " NOT VALID" if op.not_valid else ""
     return [f"ALTER TABLE {t} ADD {constraint_sql(c)}{not_valid};"]
+
+
+@op_statements.register
+def _rename_constraint_sql(op: o.RenameConstraint) -> list[str]:
+    return [f"ALTER TABLE {display(op.table)} RENAME CONSTRAINT {quote_ident(op.old)} "
+            f"TO {quote_ident(op.new)};"]
+
+
+@op_statements.register
+def _rename_index_sql(op: o.RenameIndex) -> list[str]:
+    return [f"ALTER INDEX {display(ir.QName(schema=op.schema, name=op.old))} "
+            f"RENAME TO {quote_ident(op.new)};"]
 
 
 @op_statements.register

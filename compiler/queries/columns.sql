@@ -1,4 +1,7 @@
--- Every live column of every table that tables.sql returns, in one pass over pg_attribute.
+-- Every live column of the tables in the inspected schemas, in one pass over pg_attribute.
+-- Rows of extension-owned tables come along and are dropped by the caller (tables.sql
+-- decides ownership once, rather than every query anti-joining pg_depend). Unordered: an
+-- ORDER BY would sort the wide adbin trees, spilling to disk at a few thousand tables.
 -- format_type / pg_get_expr print names relative to search_path, which the caller pins to
 -- `public`: public types come back unqualified, others qualified, as the IR spells them.
 -- owned_seq: for a plain default, the sequence OWNED BY this column (pg_depend deptype 'a',
@@ -12,7 +15,10 @@ SELECT a.attrelid, a.attnum, a.attname,
        a.attnotnull,
        a.attidentity,
        a.attgenerated,
-       pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+       -- A default cannot refer to columns, so it deparses without the table (relid 0),
+       -- which spares opening every table's relcache entry; a generation expression can.
+       pg_catalog.pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0
+                                             ELSE ad.adrelid END),
        CASE WHEN co.oid IS NULL THEN NULL
             WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname
             ELSE cn.nspname || '.' || co.collname END,
@@ -39,7 +45,3 @@ LEFT JOIN pg_catalog.pg_description d
 WHERE a.attnum > 0 AND NOT a.attisdropped
   AND c.relkind = 'r' AND NOT c.relispartition
   AND c.relnamespace = ANY (%(nsp)s::oid[])
-  AND NOT EXISTS (
-    SELECT 1 FROM pg_catalog.pg_depend x
-    WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.objid = c.oid AND x.deptype = 'e')
-ORDER BY a.attrelid, a.attnum
