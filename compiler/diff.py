@@ -152,6 +152,12 @@ def _tables(cur: ir.Schema, tgt: ir.Schema, options: DiffOptions) -> list[o.Op]:
             old = ir.QName(schema=name.schema, name=t.renamed_from)
             if old in have and old not in want:
                 renames[name] = old
+    if renames:
+        # foreign keys in the live database follow a renamed table
+        new_of = {old: new for new, old in renames.items()}
+        have = {n: dataclasses.replace(t, foreign_keys=tuple(
+            dataclasses.replace(fk, ref_table=new_of.get(fk.ref_table, fk.ref_table))
+            for fk in t.foreign_keys)) for n, t in have.items()}
     new_tables = [want[n] for n in want if n not in have and n not in renames]
     dropped = [n for n in have if n not in want and n not in renames.values()]
 
@@ -244,11 +250,34 @@ def _table_changes(old: ir.Table, new: ir.Table, options: DiffOptions) -> list[o
             continue
         out += _column_changes(t, before, c)
 
-    out += _constraint_changes(old, new)
+    out += _constraint_changes(_with_renamed_columns(old, renamed), new)
     if old.comment != new.comment:
         out.append(o.Comment(object_kind="table", name=t, text=new.comment,
                              reason="description changed"))
     return out
+
+
+def _with_renamed_columns(t: ir.Table, renamed: dict[str, str]) -> ir.Table:
+    """The live table as it reads after RENAME COLUMN: keys and indexes follow the column,
+    so they are not seen as dropped and re-created."""
+    if not renamed:
+        return t
+    new_of = {old: new for new, old in renamed.items()}
+
+    def cols(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(new_of.get(n, n) for n in names)
+
+    rep = dataclasses.replace
+    return rep(
+        t,
+        primary_key=rep(t.primary_key, columns=cols(t.primary_key.columns))
+        if t.primary_key else None,
+        uniques=tuple(rep(u, columns=cols(u.columns)) for u in t.uniques),
+        foreign_keys=tuple(rep(fk, columns=cols(fk.columns)) for fk in t.foreign_keys),
+        indexes=tuple(rep(ix, include=cols(ix.include), elements=tuple(
+            rep(e, column=new_of.get(e.column, e.column)) if e.column else e
+            for e in ix.elements)) for ix in t.indexes),
+    )
 
 
 def _add_column_hazards(c: ir.Column) -> tuple[o.Hazard, ...]:

@@ -15,4 +15,10 @@ ALTER TABLE users RENAME COLUMN mail TO email;
 -- same definition, new name
 ALTER TABLE users RENAME CONSTRAINT accounts_pkey TO users_pkey;
 
+-- renamed from owner_id
+ALTER TABLE sessions RENAME COLUMN owner_id TO user_id;
+
+-- same definition, new name
+ALTER TABLE sessions RENAME CONSTRAINT sessions_owner_id_fkey TO sessions_user_id_fkey;
+
 COMMIT;
