@@ -323,6 +323,60 @@ def apply(
               "withheld; rerun with --allow-destructive to include them")
 
 
+class Split(str, __import__("enum").Enum):
+    section = "section"
+    schema = "schema"
+    none = "none"
+
+
+@app.command()
+def pull(
+    db: DbUrl = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Directory to write .schema files "
+                                      "into.")] = Path("schema"),
+    schemas: Annotated[list[str] | None, typer.Option(
+        "--schema", help="PostgreSQL schema to pull (repeatable; default: all).")] = None,
+    split_by: Annotated[Split, typer.Option("--split-by", help="One file per section, per "
+                                            "PostgreSQL schema, or one file.")] = Split.schema,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite .schema files that "
+                                        "differ.")] = False,
+) -> None:
+    """Write .schema files from a live database (read-only).
+
+    Example: schemac pull --db postgresql://app@localhost/app --out schema
+    """
+    from compiler.db import connect
+    from compiler.introspect import introspect, unmanaged
+    from compiler.pull import SplitBy, pull_files
+
+    url = _need_db(db)
+    conn = connect(url, read_only=True)
+    try:
+        schema = introspect(conn, schemas or None)
+        extra = unmanaged(conn, schemas or None)
+    finally:
+        conn.close()
+    try:
+        files = pull_files(schema, SplitBy(split_by.value))
+    except CompileError as err:
+        _report(err.diagnostics)
+        raise typer.Exit(int(Exit.BAD_INPUT)) from None
+    clash = [n for n, text in files.items()
+             if (out / n).exists() and _read_or_none(out / n) != text]
+    if clash and not force:
+        _fail(Exit.BAD_INPUT, f"error: {', '.join(str(out / n) for n in clash)} exist(s) and "
+              "differ; pass --force to overwrite")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            (out / name).write_text(text, encoding="utf-8")
+    except OSError as err:
+        _fail(Exit.BAD_INPUT, f"error: cannot write {out}: {err.strerror}")
+    typer.echo(f"wrote {len(files)} file(s) to {out}/ ({len(schema.tables)} tables)")
+    for kind, name in extra:
+        _err(f"warning: {kind} {name} is not managed by schemac and was not pulled")
+
+
 def main() -> None:
     """Entry point: no Python traceback ever reaches a user."""
     try:

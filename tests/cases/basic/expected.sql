@@ -4,7 +4,7 @@
 BEGIN;
 
 -- declared extension
-CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE EXTENSION IF NOT EXISTS citext;
 
 -- new enum type
 CREATE TYPE mood AS ENUM ('happy', 'sad', 'so-so');

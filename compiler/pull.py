@@ -1,0 +1,66 @@
+"""`schemac pull`: a live database written out as `.schema` files.
+
+Contract: `pull_files(schema, split_by)` returns {relative file name: text}, every file in
+the formatter's canonical layout. Tables are grouped in sections named after their
+PostgreSQL schema; `split_by` chooses one file per section (`section`), per PostgreSQL schema
+(`schema`), or one file (`none`). Types, enums and domains go with the first file of their
+schema; extensions into the first file. Loading the files back gives the pulled IR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Sequence
+from enum import StrEnum
+
+from compiler import ir
+from compiler.generators.dsl import render_dsl
+
+
+class SplitBy(StrEnum):
+    SECTION = "section"
+    SCHEMA = "schema"
+    NONE = "none"
+
+
+def _section_of(schema_name: str) -> str:
+    return schema_name
+
+
+def _file_name(key: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-") or "schema"
+    return f"{slug}.schema"
+
+
+def pull_files(schema: ir.Schema, split_by: SplitBy = SplitBy.SCHEMA) -> dict[str, str]:
+    tables = tuple(dataclasses.replace(t, section=_section_of(t.name.schema))
+                   for t in schema.tables)
+    if split_by == SplitBy.NONE or not tables:
+        whole = dataclasses.replace(schema, tables=tables,
+                                    sections=tuple(dict.fromkeys(t.section or "" for t in
+                                                                 tables)))
+        return {"schema.schema": render_dsl(whole)}
+    # section and schema coincide for a pulled database: a section is its PostgreSQL schema
+    groups: dict[str, list[ir.Table]] = {}
+    for t in tables:
+        groups.setdefault(t.name.schema, []).append(t)
+    for ns in [n.name for n in schema.namespaces] + [e.name.schema for e in schema.enums]:
+        groups.setdefault(ns, [])
+    order = sorted(groups, key=lambda s: (s != "public", s))
+    files: dict[str, str] = {}
+    for i, key in enumerate(order):
+        part = ir.Schema(
+            namespaces=tuple(n for n in schema.namespaces if n.name == key),
+            extensions=schema.extensions if i == 0 else (),
+            enums=_in(schema.enums, key),
+            domains=_in(schema.domains, key),
+            tables=tuple(groups[key]),
+            sections=(key,) if groups[key] else (),
+        )
+        files[_file_name(key)] = render_dsl(part)
+    return files
+
+
+def _in(objs: Sequence[ir.Enum] | Sequence[ir.Domain], schema_name: str) -> tuple:  # type: ignore[type-arg]
+    return tuple(o for o in objs if o.name.schema == schema_name)
