@@ -106,7 +106,9 @@ def _enums(cur: ir.Schema, tgt: ir.Schema) -> list[o.Op]:
 
 
 def _enum_usages(cur: ir.Schema, tgt: ir.Schema, name: ir.QName) -> tuple[o.EnumUsage, ...]:
-    type_text = str(name)
+    from compiler.names import display
+
+    type_text = display(name)
     wanted = {t.name: t for t in tgt.tables}
     out = []
     for t in cur.tables:

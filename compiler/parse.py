@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, Tree, UnexpectedCharacters, UnexpectedInput
-from lark import UnexpectedToken, v_args
+from lark import (
+    Lark,
+    Token,
+    Transformer,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+    v_args,
+)
 from lark.exceptions import UnexpectedEOF, VisitError
 
 from compiler import ir, names
@@ -64,8 +72,7 @@ def parser(strict: bool = False) -> Lark:
 
 
 def parse_source(text: str, path: str) -> ParsedFile:
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     try:
         tree = parser().parse(text)
     except UnexpectedInput as err:
@@ -129,7 +136,10 @@ SYNTAX_EXAMPLES: dict[str, tuple[str, list[str]]] = {
 
 
 def _syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
-    label = err.match_examples(parser().parse, _examples(), use_accepts=True)
+    try:
+        label = err.match_examples(parser().parse, _examples(), use_accepts=True)
+    except TypeError:  # Lark formats a debug message eagerly and fails on some states
+        label = err.match_examples(parser().parse, _examples(), use_accepts=False)
     line = getattr(err, "line", 1) or 1
     col = getattr(err, "column", 1) or 1
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
@@ -282,7 +292,8 @@ class _Builder(Transformer[Token, Any]):
     @v_args(meta=True)
     def type(self, meta: Any, children: list[Any]) -> tuple[str, bool, Span]:
         (qn, _), rest = children[0], children[1:]
-        words = [qn.name if qn.schema == "public" else f"{qn.schema}.{qn.name}"]
+        # user types are spelt as format_type spells them: quoted where PostgreSQL quotes
+        words = [names.display(qn)]
         args: tuple[int, ...] = ()
         tz: bool | None = None
         dims = 0

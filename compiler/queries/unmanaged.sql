@@ -65,6 +65,13 @@ SELECT CASE con.contype WHEN 'x' THEN 'exclusion constraint'
        t.nspname, t.relname || '.' || con.conname
 FROM tab t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid
 WHERE t.relkind = 'r' AND (con.contype = 'x' OR NOT con.convalidated)
+UNION ALL  -- since 18
+-- PostgreSQL 18: NOT ENFORCED constraints and temporal keys (WITHOUT OVERLAPS / PERIOD)
+SELECT CASE WHEN con.conperiod THEN 'temporal constraint'  -- since 18
+            ELSE 'not enforced constraint' END,  -- since 18
+       t.nspname, t.relname || '.' || con.conname  -- since 18
+FROM tab t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid  -- since 18
+WHERE t.relkind = 'r' AND (NOT con.conenforced OR con.conperiod)  -- since 18
 UNION ALL
 -- MATCH FULL, and ON DELETE SET NULL (columns) since 15: the IR has no words for them
 SELECT 'foreign key option', t.nspname, t.relname || '.' || con.conname

@@ -1,5 +1,9 @@
 -- Names that need quoting: mixed case, reserved words, spaces, quotes, semicolons.
+CREATE TYPE "Status" AS ENUM ('on', 'off', 'it''s');
+CREATE TYPE "order" AS ENUM ('asc', 'desc');
 CREATE TABLE "Order" (
+    state "Status" DEFAULT 'on'::"Status" NOT NULL,
+    sorts "order"[],
     "ID" integer NOT NULL,
     "user" text,
     "select" integer DEFAULT 0,
