@@ -60,15 +60,10 @@ def grammar_text() -> str:
 
 @functools.cache
 def parser(strict: bool = False) -> Lark:
-    """Built once per process: constructing the LALR tables is the costly part."""
-    return Lark(
-        grammar_text(),
-        parser="lalr",
-        lexer="contextual",
-        propagate_positions=True,
-        maybe_placeholders=False,
-        strict=strict,
-    )
+    """The plain parser (a tree, no lowering): for tests, fuzzing and wording syntax errors.
+    Built once per process: constructing the LALR tables is the costly part."""
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=False, strict=strict)
 
 
 def parse_source(text: str, path: str) -> ParsedFile:
@@ -239,6 +234,9 @@ class _Builder(Transformer[Token, Any]):
 
     def __init__(self, text: str, path: str) -> None:
         super().__init__(visit_tokens=False)
+        self.reset(text, path)
+
+    def reset(self, text: str, path: str) -> None:
         self.text = text
         self.path = path
         self.out = ParsedFile(path)
@@ -258,7 +256,9 @@ class _Builder(Transformer[Token, Any]):
     # leaves
     def name(self, children: list[Token]) -> Token:
         tok = children[0]
-        return tok.update(value=_unquote(tok))
+        value = _unquote(tok)
+        # most names are already lower case: copying a Token is costly in a large schema
+        return tok if value == tok else tok.update(value=value)
 
     @v_args(meta=True)
     def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Span]:
