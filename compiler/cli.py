@@ -323,6 +323,63 @@ def apply(
               "withheld; rerun with --allow-destructive to include them")
 
 
+class CheckFormat(str, __import__("enum").Enum):
+    md = "md"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command()
+def check(
+    db: DbUrl = None,
+    schema_dir: Annotated[Path | None, typer.Option(
+        "--schema", "-s", help="Directory of .schema files. Without it only catalog hygiene "
+        "runs (every user schema).")] = None,
+    fmt_: Annotated[CheckFormat, typer.Option("--format", help="md, json or sarif.")] = (
+        CheckFormat.md),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the report to FILE "
+                                             "instead of standard output.")] = None,
+    skip_data: Annotated[bool, typer.Option("--skip-data", help="Catalog checks only: read "
+                                            "no table's rows.")] = False,
+    ignore: Annotated[list[str] | None, typer.Option(
+        "--ignore", metavar="CODE", help="Drop findings with this code (repeatable; "
+        "docs/check.md lists the codes).")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Statement timeout for "
+                                           "each query, in seconds.")] = 30.0,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when there is an "
+                                            "error-severity finding (for CI).")] = False,
+    dev_url: DevUrl = None,
+) -> None:
+    """Review a live database (read-only): drift from the schema, catalog hygiene, and the
+    rows that break each declared rule.
+
+    Example: schemac check --db postgresql://app@localhost/app --schema schema --exit-code
+    """
+    from compiler.check.report import render
+    from compiler.check.run import run_check
+
+    url = _need_db(db)
+    schema = _load(schema_dir, quiet_warnings=True) if schema_dir is not None else None
+    try:
+        report = run_check(url, schema, skip_data=skip_data, ignore=tuple(ignore or ()),
+                           dev_url=dev_url, statement_timeout_ms=int(timeout * 1000))
+    except UserError as err:
+        _fail(Exit.BAD_INPUT, f"error: {err}")
+    text = render(report, fmt_.value)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as err:
+            _fail(Exit.BAD_INPUT, f"error: cannot write {out}: {err.strerror}")
+        counts = report.summary.findings
+        _err(f"wrote {out}: {counts['error']} error(s), {counts['warning']} warning(s), "
+             f"{counts['info']} note(s)")
+    if exit_code and report.has_errors:
+        raise typer.Exit(int(Exit.DRIFT))
+
+
 class Split(str, __import__("enum").Enum):
     section = "section"
     schema = "schema"

