@@ -15,10 +15,10 @@ import time
 import uuid
 from pathlib import Path
 
+import pgserver
 import psycopg
 import pytest
 
-import pgserver
 from compiler import ir
 from compiler import ops as o
 from compiler.build import ddl
