@@ -16,27 +16,124 @@ import functools
 import hashlib
 import os
 import pickle
+import re
 from pathlib import Path
 
 from compiler import __version__
 from compiler.errors import CompileError, Diagnostic, UserError
 from compiler.ir import Schema
-from compiler.parse import ParsedFile, grammar_text, parse_source
+from compiler.parse import ParsedFile, grammar_text, parse_source, parser
 from compiler.validate import compile_files
 
 
 def load_schema(path: Path | str, *, use_cache: bool = True) -> tuple[Schema, list[Diagnostic]]:
     files = schema_files(Path(path))
-    parsed: list[ParsedFile] = []
-    problems: list[Diagnostic] = []
-    for f in files:
-        try:
-            parsed.append(parse_file(f, use_cache=use_cache))
-        except CompileError as err:
-            problems.extend(err.diagnostics)
+    sources = [(_display(f), read_text(f)) for f in files]
+    results: dict[str, ParsedFile | CompileError] = {}
+    misses: list[tuple[str, str]] = []
+    for name, text in sources:
+        hit = _cache_get(name, text) if use_cache else None
+        if hit is None:
+            misses.append((name, text))
+        else:
+            results[name] = hit
+    for (name, text), outcome in zip(misses, _parse_many(misses), strict=True):
+        results[name] = outcome
+        if use_cache and isinstance(outcome, ParsedFile):
+            _cache_put(name, text, outcome)
+    problems = [d for r in results.values() if isinstance(r, CompileError) for d in r.diagnostics]
     if problems:
         raise CompileError(problems)
-    return compile_files(parsed)
+    return compile_files([r for name, _ in sources if isinstance(r := results[name], ParsedFile)])
+
+
+# Parsing is the costly pass (pure-Python LALR). A large schema is parsed in parallel: big
+# files are cut at top-level declarations into pieces, and pieces go to one process per core.
+_PARALLEL_BYTES = 384 * 1024  # below this, starting processes costs more than it saves
+_PIECE_BYTES = 128 * 1024
+_TOP_LEVEL = re.compile(r"(?:table|enum|domain|rows|extension|schema|section)\b|///")
+
+
+def _parse_many(sources: list[tuple[str, str]]) -> list[ParsedFile | CompileError]:
+    total = sum(len(t) for _, t in sources)
+    workers = min(os.cpu_count() or 1, 8)
+    if total < _PARALLEL_BYTES or workers < 2:
+        return [_parse_or_error(name, text) for name, text in sources]
+    jobs: list[tuple[int, str, str]] = []  # (source index, display name, piece text)
+    for i, (name, text) in enumerate(sources):
+        for piece in split_pieces(text):
+            jobs.append((i, name, piece))
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork")  # workers inherit the loaded grammar
+    parser()  # build (or load) the grammar once, before the fork
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        outcomes = list(pool.map(_parse_piece, [(n, p) for _, n, p in jobs], chunksize=1))
+    by_source: dict[int, list[ParsedFile | CompileError]] = {}
+    for (i, _, _), outcome in zip(jobs, outcomes, strict=True):
+        by_source.setdefault(i, []).append(outcome)
+    results: list[ParsedFile | CompileError] = []
+    for i, (name, text) in enumerate(sources):
+        pieces = by_source[i]
+        if any(isinstance(p, CompileError) for p in pieces):
+            # report against the whole file, exactly as a plain parse would
+            results.append(_parse_or_error(name, text))
+        else:
+            results.append(merge_pieces(name, [p for p in pieces if isinstance(p, ParsedFile)]))
+    return results
+
+
+def _parse_piece(job: tuple[str, str]) -> ParsedFile | CompileError:
+    return _parse_or_error(*job)
+
+
+def _parse_or_error(name: str, text: str) -> ParsedFile | CompileError:
+    try:
+        return parse_source(text, name)
+    except CompileError as err:
+        return err
+
+
+def split_pieces(text: str) -> list[str]:
+    """Cut a file before unindented top-level declarations (and the `///` lines that document
+    them), into pieces of about _PIECE_BYTES. Each piece is prefixed with as many newlines as
+    precede it, so line numbers in diagnostics and spans stay those of the file. A piece
+    always starts a new `section` scope only where the file has a `section` line; the merge
+    carries the section across the other cuts."""
+    if len(text) <= _PIECE_BYTES:
+        return [text]
+    lines = text.splitlines(keepends=True)
+    pieces: list[str] = []
+    start = 0
+    size = 0
+    previous = ""
+    for i, line in enumerate(lines):
+        if size >= _PIECE_BYTES and _TOP_LEVEL.match(line) and not previous.startswith("///"):
+            pieces.append("\n" * start + "".join(lines[start:i]))
+            start, size = i, 0
+        size += len(line)
+        previous = line
+    pieces.append("\n" * start + "".join(lines[start:]))
+    return pieces
+
+
+def merge_pieces(name: str, pieces: list[ParsedFile]) -> ParsedFile:
+    """Join the pieces of one file. A table before the first `section` line of its piece
+    belongs to the section in force where the piece was cut."""
+    import dataclasses
+
+    out = ParsedFile(name)
+    current: str | None = None
+    for p in pieces:
+        out.tables += [dataclasses.replace(t, section=current) if t.section is None else t
+                       for t in p.tables]
+        for field in ("namespaces", "extensions", "enums", "domains", "rows", "type_uses"):
+            getattr(out, field).extend(getattr(p, field))
+        out.sections += [sec for sec in p.sections if sec not in out.sections]
+        current = p.last_section or current
+    out.last_section = current
+    return out
 
 
 def schema_files(path: Path) -> list[Path]:
@@ -63,22 +160,38 @@ def read_text(path: Path) -> str:
         raise UserError(f"cannot read {path}: {err.strerror}") from None
 
 
+def _display(path: Path) -> str:
+    return os.path.relpath(path) if not path.is_absolute() or _under_cwd(path) else str(path)
+
+
+def _cache_path(name: str, text: str) -> Path:
+    key = hashlib.sha256(b"\0".join([_salt(), name.encode(), text.encode()])).hexdigest()
+    return _cache_dir() / key[:2] / f"{key}.pickle"
+
+
+def _cache_get(name: str, text: str) -> ParsedFile | None:
+    try:
+        with _cache_path(name, text).open("rb") as fh:
+            result = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return result if isinstance(result, ParsedFile) else None
+
+
 def parse_file(path: Path, *, use_cache: bool = True) -> ParsedFile:
     raw = read_text(path)
-    display = os.path.relpath(path) if not path.is_absolute() or _under_cwd(path) else str(path)
-    if not use_cache:
-        return parse_source(raw, display)
-    key = hashlib.sha256(
-        b"\0".join([_salt(), display.encode(), raw.encode()])
-    ).hexdigest()
-    cached = _cache_dir() / key[:2] / f"{key}.pickle"
-    try:
-        with cached.open("rb") as fh:
-            result: ParsedFile = pickle.load(fh)
-            return result
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    result = parse_source(raw, display)
+    name = _display(path)
+    hit = _cache_get(name, raw) if use_cache else None
+    if hit is not None:
+        return hit
+    result = parse_source(raw, name)
+    if use_cache:
+        _cache_put(name, raw, result)
+    return result
+
+
+def _cache_put(name: str, text: str, result: ParsedFile) -> None:
+    cached = _cache_path(name, text)
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
@@ -87,7 +200,6 @@ def parse_file(path: Path, *, use_cache: bool = True) -> ParsedFile:
         tmp.replace(cached)  # atomic: a concurrent reader never sees half a file
     except OSError:
         pass  # a read-only cache directory only costs speed
-    return result
 
 
 def _under_cwd(path: Path) -> bool:

@@ -1,0 +1,53 @@
+"""Loading a schema directory: the parse cache and the parallel, piecewise parse of large
+schemas give exactly what a plain parse of each file gives (spans and sections included)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler import load
+from compiler.errors import CompileError
+from compiler.parse import parse_source
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _one_big_file() -> str:
+    return "\n".join(p.read_text() for p in sorted((ROOT / "schema").glob("*.schema")))
+
+
+def test_pieces_merge_to_the_plain_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _one_big_file()
+    monkeypatch.setattr(load, "_PIECE_BYTES", 2000)
+    monkeypatch.setattr(load, "_PARALLEL_BYTES", 0)
+    assert len(load.split_pieces(text)) > 5
+    (merged,) = load._parse_many([("big.schema", text)])
+    plain = parse_source(text, "big.schema")
+    assert not isinstance(merged, CompileError)
+    assert merged.tables == plain.tables
+    assert [(t.section, t.span, t.expectations, t.comment) for t in merged.tables] == [
+        (t.section, t.span, t.expectations, t.comment) for t in plain.tables]
+    assert merged.sections == plain.sections and merged.enums == plain.enums
+    assert merged.rows == plain.rows
+
+
+def test_an_error_in_a_piece_is_reported_against_the_whole_file(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _one_big_file() + "\ntable broken {\n  id\n}\n"
+    monkeypatch.setattr(load, "_PIECE_BYTES", 2000)
+    monkeypatch.setattr(load, "_PARALLEL_BYTES", 0)
+    (outcome,) = load._parse_many([("big.schema", text)])
+    assert isinstance(outcome, CompileError)
+    span = outcome.diagnostics[0].span
+    assert span is not None and span.line == text.count("\n") - 1
+
+
+def test_cache_returns_what_was_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
+    first, _ = load.load_schema(ROOT / "schema")
+    assert any((tmp_path / "cache" / "parse").rglob("*.pickle"))
+    second, _ = load.load_schema(ROOT / "schema")
+    assert first == second
+    assert [t.span for t in first.tables] == [t.span for t in second.tables]
