@@ -446,6 +446,14 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         os._exit(0)
+    except Exception as err:  # noqa: BLE001 - a bug must still not print a traceback
+        if os.environ.get("SCHEMAC_DEBUG"):
+            raise
+        from compiler.db import mask_dsn
+
+        _err(f"error: internal error: {type(err).__name__}: {mask_dsn(str(err))}\n"
+             "  hint: this is a bug in schemac; rerun with SCHEMAC_DEBUG=1 for the details")
+        sys.exit(int(Exit.BAD_INPUT))
 
 
 if __name__ == "__main__":

@@ -183,6 +183,7 @@ def _tables(cur: ir.Schema, tgt: ir.Schema, options: DiffOptions) -> list[o.Op]:
         out += _comments_for_new(t)
         for ix in t.indexes:
             out.append(o.CreateIndex(table=t.name, index=ix, reason="index of new table"))
+            out += _index_comment(t.name, ix, None)
         for fk in later:
             deferred_fks.append(o.AddConstraint(
                 table=t.name, constraint=fk,
@@ -280,6 +281,14 @@ def _with_renamed_columns(t: ir.Table, renamed: dict[str, str]) -> ir.Table:
             rep(e, column=new_of.get(e.column, e.column)) if e.column else e
             for e in ix.elements)) for ix in t.indexes),
     )
+
+
+def _index_comment(t: ir.QName, ix: ir.Index, before: str | None) -> list[o.Op]:
+    if ix.comment == before:
+        return []
+    return [o.Comment(object_kind="index", name=ir.QName(schema=t.schema, name=ix.name),
+                      text=ix.comment, reason="description" if before is None
+                      else "description changed")]
 
 
 def _add_column_hazards(c: ir.Column) -> tuple[o.Hazard, ...]:
@@ -395,15 +404,21 @@ def _constraint_changes(old: ir.Table, new: ir.Table) -> list[o.Op]:
             if all(e.column is None or e.column in live_cols for e in ix.elements)}
     _renames(olds, news, lambda x, y: out.append(
         o.RenameIndex(schema=t.schema, old=x, new=y, reason="same definition, new name")))
+    def same(a: ir.Index, b: ir.Index) -> bool:  # a description change is no rebuild
+        return dataclasses.replace(a, comment=None) == dataclasses.replace(b, comment=None)
+
     for n in sorted(olds):
-        if n not in news or news[n] != olds[n]:
+        if n not in news or not same(news[n], olds[n]):
             out.append(o.DropIndex(schema=t.schema, name=n, concurrently=True,
                                    replaced=n in news,
                                    reason="index removed" if n not in news else "index changed"))
     for n in sorted(news):
-        if n not in olds or news[n] != olds[n]:
+        if n not in olds or not same(news[n], olds[n]):
             out.append(o.CreateIndex(table=t, index=news[n], concurrently=True,
                                      reason="index added" if n not in olds else "index changed"))
+            out += _index_comment(t, news[n], None)
+        else:
+            out += _index_comment(t, news[n], olds[n].comment)
     return out
 
 

@@ -2,8 +2,11 @@
 
 Contract: `format_source(text, path)` returns the canonical text of `text`; parsing the result
 gives the same IR as parsing `text` (every field but spans, including comments, sections,
-expectations, deprecations, renames and rows), and formatting the result again changes
-nothing. Invalid input raises `CompileError` (from `parse_source`).
+expectations, deprecations, renames and rows; only the order of a table's uniques, foreign
+keys and checks may differ, which the compiler sorts by name), and formatting the result again
+changes nothing. Every `//` comment is kept. Invalid input raises `CompileError` (from
+`parse_source`); so does input the printer could not write back exactly (checked on every
+call, never a silently different file).
 
 The lexer drops `//` comments, so a scanner that quotes the way the lexer does ('...'
 strings, "..." names, `///` doc lines) finds them, and each is attached to an anchor: a comment
@@ -17,12 +20,14 @@ same way. A blank line before or after an own-line comment is kept; other blank 
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from dataclasses import dataclass, fields, is_dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from lark import Token, Tree
 
+from compiler import ir
 from compiler.errors import CompileError, Diagnostic, Span
 from compiler.generators.dsl import Key, Line, layout
 from compiler.parse import ParsedFile, parse_source, parser
@@ -59,16 +64,28 @@ def format_source(text: str, path: str) -> str:
     return out
 
 
+_N = TypeVar("_N", ir.Unique, ir.ForeignKey, ir.Check, ir.Index)
+
+
+def _by_name(items: tuple[_N, ...]) -> tuple[_N, ...]:
+    return tuple(sorted(items, key=lambda x: x.name))
+
+
 def ir_fingerprint(obj: Any) -> Any:
     """Everything the IR holds except source positions, as nested tuples: two parses agree
     exactly when their fingerprints are equal (unlike `==`, this sees comments, sections,
-    expectations and the other fields equality ignores)."""
+    expectations and the other fields equality ignores). A table's uniques, foreign keys,
+    checks and indexes count as sets, since the compiler sorts them by name."""
     if isinstance(obj, ParsedFile):
         return tuple(ir_fingerprint(getattr(obj, f)) for f in (
             "namespaces", "extensions", "enums", "domains", "tables", "rows", "sections"))
-    if is_dataclass(obj) and not isinstance(obj, type):
+    if isinstance(obj, ir.Table):  # the compiler sorts these by name: their order is free
+        obj = dataclasses.replace(
+            obj, uniques=_by_name(obj.uniques), foreign_keys=_by_name(obj.foreign_keys),
+            checks=_by_name(obj.checks), indexes=_by_name(obj.indexes))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return (type(obj).__name__, *((f.name, ir_fingerprint(getattr(obj, f.name)))
-                                      for f in fields(obj) if f.name != "span"))
+                                      for f in dataclasses.fields(obj) if f.name != "span"))
     if isinstance(obj, (list, tuple)):
         return tuple(ir_fingerprint(x) for x in obj)
     return obj
@@ -205,11 +222,14 @@ def _weave(lines: list[Line], leading: dict[Key, list[_Comment]],
         opens = False
 
     for line in lines:
+        # pop: two objects with one key (a duplicate name, which validation reports) must
+        # not both get the comments
         if line.start is not None and line.start in leading:
-            put(leading[line.start], line.indent if line.lead_indent is None else line.lead_indent)
+            put(leading.pop(line.start),
+                line.indent if line.lead_indent is None else line.lead_indent)
         text = str(line)
         if line.owner is not None and line.owner in trailing:
-            text += " " + trailing[line.owner].text
+            text += " " + trailing.pop(line.owner).text
         out.append(text)
         opens = line.text.endswith("{")
     put(eof, 0)

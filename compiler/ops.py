@@ -330,6 +330,10 @@ class Comment(Op):
     text: str | None = None
     lock: ClassVar[str] = SHARE_UPDATE_EXCLUSIVE
 
+    @property
+    def phase(self) -> Phase:  # an index is described once it exists
+        return Phase.ADD_DEPENDENTS if self.object_kind == "index" else Phase.ALTER
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InsertRows(Op):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import (
     Lark,
@@ -204,7 +204,10 @@ def _message(tok: Token) -> str:
 
 
 def squash(sql: str) -> str:
-    """Fold runs of white space outside quotes to one space: `a  >\n 0` -> `a > 0`."""
+    """Fold runs of white space outside quotes to one space: `a  >\n 0` -> `a > 0`; and drop
+    `//` and `--` comments, which would otherwise swallow the rest of a folded line."""
+    if "//" in sql or "--" in sql:
+        sql = _strip_comments(sql)
     out: list[str] = []
     quote: str | None = None
     pending_space = False
@@ -223,6 +226,26 @@ def squash(sql: str) -> str:
         out.append(ch)
         if ch in "'\"":
             quote = ch
+    return "".join(out)
+
+
+def _strip_comments(sql: str) -> str:
+    out: list[str] = []
+    quote: str | None = None
+    i = 0
+    while i < len(sql):
+        ch = sql[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif sql.startswith(("//", "--"), i):
+            end = sql.find("\n", i)
+            i = len(sql) if end < 0 else end
+            continue
+        out.append(ch)
+        i += 1
     return "".join(out)
 
 
@@ -269,8 +292,8 @@ class _Builder(Transformer[Token, Any]):
             return ir.QName(schema=str(children[0]), name=str(children[1])), self._span(meta)
         return ir.QName(name=str(children[0])), self._span(meta)
 
-    def column_list(self, children: list[Token]) -> tuple[str, ...]:
-        return tuple(str(c) for c in children)
+    def column_list(self, children: list[Token]) -> _Cols:
+        return _Cols(str(c) for c in children)
 
     @v_args(meta=True)
     def paren_expr(self, meta: Any, _children: list[Any]) -> str:
@@ -349,10 +372,9 @@ class _Builder(Transformer[Token, Any]):
     @v_args(meta=True)
     def references(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         (target, _), rest = c[0], c[1:]
-        cols = rest[0] if rest and _is_name_tuple(rest[0]) else None
-        opts = [o for o in rest if isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], str)
-                and o[0] in ("on_delete", "on_update", "deferrable")]
-        return "fk", (target, cols, dict(opts)), self._span(meta)
+        cols = next((x for x in rest if isinstance(x, _Cols)), None)
+        opts = dict(x for x in rest if isinstance(x, _Opt))
+        return "fk", (target, cols, opts), self._span(meta)
 
     @v_args(meta=True)
     def check(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
@@ -405,11 +427,11 @@ class _Builder(Transformer[Token, Any]):
         return ir.ExpectKind.PREDICATE, c[0]
 
     # fk options
-    def on_delete(self, c: list[ir.FkAction]) -> tuple[str, ir.FkAction]:
-        return "on_delete", c[0]
+    def on_delete(self, c: list[ir.FkAction]) -> _Opt:
+        return _Opt("on_delete", c[0])
 
-    def on_update(self, c: list[ir.FkAction]) -> tuple[str, ir.FkAction]:
-        return "on_update", c[0]
+    def on_update(self, c: list[ir.FkAction]) -> _Opt:
+        return _Opt("on_update", c[0])
 
     def cascade(self, _c: list[Any]) -> ir.FkAction:
         return ir.FkAction.CASCADE
@@ -429,8 +451,8 @@ class _Builder(Transformer[Token, Any]):
     def fk_action(self, c: list[ir.FkAction]) -> ir.FkAction:
         return c[0]
 
-    def deferrable(self, c: list[Any]) -> tuple[str, bool]:
-        return "deferrable", bool(c) and c[0] == "deferred"
+    def deferrable(self, c: list[Any]) -> _Opt:
+        return _Opt("deferrable", bool(c) and c[0] == "deferred")
 
     def initially_deferred(self, _c: list[Any]) -> str:
         return "deferred"
@@ -495,11 +517,9 @@ class _Builder(Transformer[Token, Any]):
     @v_args(meta=True)
     def unique_constraint(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if c and isinstance(c[0], Token) else None
-        cols = next(x for x in c if isinstance(x, tuple) and all(isinstance(s, str) for s in x)
-                    and not (len(x) == 2 and x[0] == "deferrable"))
+        cols = next(x for x in c if isinstance(x, _Cols))
         nnd = "nulls_not_distinct" in c
-        deferrable = next((x[1] for x in c if isinstance(x, tuple) and len(x) == 2
-                           and x[0] == "deferrable"), None)
+        deferrable = next((x.value for x in c if isinstance(x, _Opt)), None)
         return "table_unique", (name, cols, nnd, deferrable), self._span(meta)
 
     @v_args(meta=True)
@@ -507,9 +527,8 @@ class _Builder(Transformer[Token, Any]):
         name = str(c[0]) if isinstance(c[0], Token) else None
         rest = c[1:] if name else c
         cols, (target, _), tail = rest[0], rest[1], rest[2:]
-        ref_cols = tail[0] if tail and _is_name_tuple(tail[0]) else None
-        opts = dict(o for o in tail if isinstance(o, tuple) and len(o) == 2 and isinstance(o[0], str)
-                    and o[0] in ("on_delete", "on_update", "deferrable"))
+        ref_cols = next((x for x in tail if isinstance(x, _Cols)), None)
+        opts = dict(x for x in tail if isinstance(x, _Opt))
         return "table_fk", (name, cols, target, ref_cols, opts), self._span(meta)
 
     # members and definitions
@@ -536,6 +555,12 @@ class _Builder(Transformer[Token, Any]):
         col = ir.Column(span=Span(self.path, name_tok.line or 1, name_tok.column or 1,
                                   name_tok.end_line, name_tok.end_column), **kw)
         return _Col(col, inline)
+
+    def index_def(self, c: list[Any]) -> tuple[str, Any, Span]:
+        if len(c) == 2:
+            kind, (unique, parts), span = c[1]
+            return kind, (unique, [*parts, _Opt("comment", c[0])]), span
+        return c[0]  # type: ignore[no-any-return]
 
     def column_def(self, c: list[Any]) -> _Col:
         if len(c) == 2:
@@ -576,8 +601,13 @@ class _Builder(Transformer[Token, Any]):
                 kw["default"] = payload
             elif kind == "check":
                 cname, expr = payload
-                checks.append(ir.Check(name=cname or names.derive(qn.name, "check"),
-                                       expression=expr, derived_name=cname is None, span=ospan))
+                name = cname or names.derive(qn.name, "check")
+                n = 0
+                while cname is None and any(ch.name == name for ch in checks):
+                    n += 1
+                    name = f"{names.derive(qn.name, 'check')}{n}"
+                checks.append(ir.Check(name=name, expression=expr, derived_name=cname is None,
+                                       span=ospan))
         return ir.Domain(name=qn, type=type_text, checks=tuple(checks), span=span, **kw)
 
     @v_args(meta=True)
@@ -624,9 +654,17 @@ class _Builder(Transformer[Token, Any]):
         return self.out
 
 
-def _is_name_tuple(x: Any) -> bool:
-    return isinstance(x, tuple) and all(isinstance(s, str) for s in x) and not (
-        len(x) == 2 and x[0] in ("on_delete", "on_update", "deferrable"))
+class _Cols(tuple[str, ...]):
+    """A parenthesised column list (typed, so a column named like an option is a column)."""
+
+    __slots__ = ()
+
+
+class _Opt(NamedTuple):
+    """A foreign-key or constraint option: ("on_delete", action), ("deferrable", deferred)."""
+
+    key: str
+    value: Any
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
@@ -756,6 +794,8 @@ def _index(table: str, payload: Any, span: Span) -> ir.Index:
             kw["nulls_not_distinct"] = True
         elif isinstance(p, tuple) and p and isinstance(p[0], ir.IndexElement):
             elements = p
+        elif isinstance(p, _Opt):
+            kw[p.key] = p.value
         elif isinstance(p, tuple):
             key, val = p
             if key == "using":

@@ -71,7 +71,7 @@ def test_declaration_order_does_not_change_output(seed: int) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-@given(from_lark(parser(), start="start"))
+@given(from_lark(parser(strict=True), start="start"))
 def test_any_grammatical_text_compiles_or_fails_cleanly(text: str) -> None:
     try:
         parsed = parse_source(text, "fuzz.schema")

@@ -1,20 +1,21 @@
 """The canonical `.schema` printer: IR -> text (used by `fmt` and `pull`).
 
 Contract: `render_dsl(content)` prints a parsed file (`compiler.parse.ParsedFile`) or a whole
-`ir.Schema` in the one canonical layout, and `parse(render(p)) == p` for every `p` that
-`parse` produced — including the fields equality ignores (comments, sections, expectations,
-deprecations, renames, rows) and the order of every list. Rendering is therefore idempotent.
-What the language cannot say (an index comment, a message with a line break) raises a
-`CompileError`; nothing is dropped silently.
+`ir.Schema` in the one canonical layout, and parsing the text gives back the same IR for every
+`content` that `parse` (or the compiler) produced — including the fields equality ignores
+(comments, sections, expectations, deprecations, renames, rows, `Check.derived_name`) and the
+order of tables, columns, enum values, expectations and rows. Only the order of a table's
+uniques, foreign keys and checks may change, and only where keeping it would push a
+single-column constraint off its column: the compiler sorts those lists by name anyway.
+Rendering is idempotent. What the language cannot say (a line break in a
+name or message) raises a `CompileError`; nothing is dropped silently.
 
-Layout: extensions, schemas, enums, domains, then tables (a `section` line whenever the
-section changes), then rows. In a table: columns with names and types aligned, their
-expectations on the following lines; then table-level constraints, table-wide expectations
-and indexes. A single-column key or check whose name is the derived default is written inline
-on its column, but only as long as that keeps every list in its order: the inline ones of a
-kind must be a prefix of the list, in column order (`_inline_prefix`). For an `ir.Schema` the
-order of constraints carries no meaning (the compiler sorts them by name), so by default they
-are first regrouped to inline as much as possible (`keep_order=False`).
+Layout: extensions, schemas, enums, domains, then tables (a `section` line whenever the section
+changes; the first one goes before the enums), then rows. In a table: one column per line,
+names and types aligned, its expectations on the lines after it; then table-level constraints,
+table-wide expectations and indexes, each group after a blank line. A single-column key or
+check whose name is the derived default (`compiler.names.derive`) is written on its column;
+any other name is written out. Long predicates wrap inside their parentheses.
 
 `layout()` is the same printer returning lines tagged with the IR object they belong to;
 `compiler.fmt` uses the tags to put the user's `//` comments back.
@@ -28,11 +29,14 @@ from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
+from lark.exceptions import LarkError
+
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
+from compiler.parse import grammar_text, parse_source
 from compiler.types import BUILTIN
 
-Key = tuple[Any, ...]  # identifies the IR object a printed line belongs to, e.g. ("column", 0, "id")
+Key = tuple[Any, ...]  # the IR object a printed line belongs to, e.g. ("column", 0, "id")
 _T = TypeVar("_T")
 _MAX_WIDTH = 100  # a one-line enum longer than this is written one value per line
 
@@ -73,8 +77,13 @@ class Line:
 
 
 def render_dsl(content: DslContent, *, keep_order: bool | None = None) -> str:
-    """Print `content` as canonical `.schema` text. `keep_order` (default: True unless
-    `content` is an `ir.Schema`) keeps constraints, checks and expectations in list order."""
+    """Print `content` as canonical `.schema` text.
+
+    `keep_order` (default: True, unless `content` is an `ir.Schema`) keeps each table's
+    uniques, foreign keys and checks in list order where that costs nothing, and honours
+    `Check.derived_name`; False regroups them to put as many as possible on their columns
+    (their order means nothing to the compiler) and leaves a check unnamed whenever parse
+    would derive its name."""
     return join_lines(layout(content, keep_order=keep_order))
 
 
@@ -89,11 +98,12 @@ def layout(content: DslContent, *, keep_order: bool | None = None,
     if keep_order is None:
         keep_order = not isinstance(content, ir.Schema)
     head, tables = _tables(content, keep_order)
-    blocks: list[list[Line]] = list(head)
+    blocks: list[list[Line]] = []
     if content.extensions:
         blocks.append([_extension(i, e) for i, e in enumerate(content.extensions)])
     if content.namespaces:
         blocks.append([ln for i, n in enumerate(content.namespaces) for ln in _namespace(i, n)])
+    blocks += head
     blocks += [_enum(i, e, i in expand_enums) for i, e in enumerate(content.enums)]
     blocks += [_domain(i, d, keep_order) for i, d in enumerate(content.domains)]
     blocks += tables
@@ -115,8 +125,6 @@ _PLAIN = re.compile(r"[a-z_][a-z0-9_$]*\Z")
 def keywords() -> frozenset[str]:
     """Every word the grammar spells as a literal: a name equal to one is always quoted, even
     where the contextual lexer would have read it as a name."""
-    from compiler.parse import grammar_text
-
     code = "\n".join(ln for ln in grammar_text().splitlines() if not ln.lstrip().startswith("//"))
     return frozenset(re.findall(r'"([a-z_]+)"', code))
 
@@ -135,7 +143,9 @@ def quote_name(name: str) -> str:
 
 
 def _qname(q: ir.QName) -> str:
-    return quote_name(q.name) if q.schema == "public" else f"{quote_name(q.schema)}.{quote_name(q.name)}"
+    if q.schema == "public":
+        return quote_name(q.name)
+    return f"{quote_name(q.schema)}.{quote_name(q.name)}"
 
 
 def _names(cols: Sequence[str]) -> str:
@@ -191,6 +201,10 @@ def _short_type(canon: str) -> str:
     return text + "[]" * dims
 
 
+def _bare(type_text: str) -> str:
+    return re.sub(r'"((?:[^"]|"")*)"', lambda m: m[1].replace('""', '"'), type_text)
+
+
 def _ident_parts(text: str) -> list[str]:
     """`app."Mood"` -> ["app", "Mood"] (a user type as parse or `format_type` spells it)."""
     parts = re.findall(r'"((?:[^"]|"")*)"|([^."]+)', text)
@@ -199,7 +213,9 @@ def _ident_parts(text: str) -> list[str]:
 
 def _type(canon: str, span: Span | None) -> str:
     text = _short_type(canon)
-    if _probe("type", text) != canon:
+    back = _probe("type", text)
+    # a user type's name may come quoted (`"Mood"`, as `format_type` spells it) or bare
+    if back is None or _bare(back) != _bare(canon):
         raise _fail(f"the type `{canon}` cannot be written in the .schema language", span)
     return text
 
@@ -227,12 +243,10 @@ _PROBES: dict[str, tuple[str, Callable[[Any], Any]]] = {
 @functools.lru_cache(maxsize=8192)
 def _probe(kind: str, text: str) -> str | None:
     """Parse `text` in a minimal context and return what the IR keeps of it."""
-    from compiler.parse import parse_source
-
     template, pick = _PROBES[kind]
     try:
         return str(pick(parse_source(template % text, "<probe>")))
-    except Exception:  # any failure means: cannot be written this way
+    except (CompileError, LarkError, LookupError, AttributeError):  # cannot be written so
         return None
 
 
@@ -332,9 +346,9 @@ def _rows(i: int, r: ir.Rows) -> list[Line]:
 
 
 def _tables(content: DslContent, keep_order: bool) -> tuple[list[list[Line]], list[list[Line]]]:
-    """(blocks for the top of the file, table blocks). The first table's `section` line, and
-    any empty ones declared before it, head the file: sections group tables only, so the
-    enums and domains a section's file declares may follow it."""
+    """(blocks to print before the enums, table blocks). The first table's `section` line, and
+    any empty ones declared before it, come before the enums and domains: a section groups
+    tables only, and a file per section usually declares its types under that line."""
     declared = list(dict.fromkeys([*content.sections,
                                    *(t.section for t in content.tables if t.section)]))
     order = list(enumerate(content.tables))
@@ -421,7 +435,61 @@ def _deferrable(deferrable: bool, deferred: bool, name: str, span: Span | None) 
     return " deferrable initially deferred" if deferred else " deferrable" if deferrable else ""
 
 
-def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
+def _plan_checks(t: ir.Table, column_of: Callable[[ir.Check], int | None], keep_order: bool
+                 ) -> tuple[list[ir.Check], int, list[str | None]]:
+    """(checks in print order, how many go inline, the name to print for each or None).
+
+    Where list order would push a derived check to table level, where it could only keep its
+    name by spelling it out (losing `derived_name`), the checks are regrouped instead: their
+    order means nothing to the compiler, which sorts them by name."""
+    checks = list(t.checks)
+    if not keep_order:
+        checks = _regroup(checks, column_of, lambda x: x.name)
+    n_inline, printed = _name_checks(t, checks, column_of, keep_order)
+    if keep_order and any(c.derived_name and p is not None
+                          for c, p in zip(checks, printed, strict=True)):
+        checks = _regroup(checks, column_of, lambda x: x.name)
+        n_inline, printed = _name_checks(t, checks, column_of, keep_order)
+    return checks, n_inline, printed
+
+
+def _name_checks(t: ir.Table, checks: list[ir.Check], column_of: Callable[[ir.Check], int | None],
+                 keep_order: bool) -> tuple[int, list[str | None]]:
+    """Parse names an unnamed check in reading order (`<t>_<col>_check` inline, `<t>_check` at
+    table level, a counter on clashes): simulate it, and spell out every other name."""
+    n_inline = _inline_prefix(checks, column_of, strict=False)
+    seen: list[str] = []
+    printed: list[str | None] = []
+    for k, c in enumerate(checks):
+        col = column_of(c) if k < n_inline else None
+        base = names.derive(t.name.name, *([t.columns[col].name] if col is not None else []),
+                            "check")
+        name, n = base, 0
+        while name in seen:
+            n += 1
+            name = f"{base}{n}"
+        seen.append(c.name)
+        printed.append(None if name == c.name and (c.derived_name or not keep_order) else c.name)
+    return n_inline, printed
+
+
+@dataclass(slots=True)
+class _Placement:
+    """Which constraints of a table go on their column, and how each check is named."""
+
+    pos: dict[str, int]  # column name -> position
+    pk_col: int | None
+    uniques: list[ir.Unique]
+    n_uniques: int  # the first n go inline
+    fks: list[ir.ForeignKey]
+    n_fks: int
+    checks: list[ir.Check]
+    n_checks: int
+    check_names: list[str | None]  # None: left for parse to derive
+    check_col: Callable[[ir.Check], int | None]
+
+
+def _place(t: ir.Table, keep_order: bool) -> _Placement:
     tname = t.name.name
     pos = {c.name: n for n, c in enumerate(t.columns)}
 
@@ -430,7 +498,7 @@ def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
             return pos[cols[0]]
         return None
 
-    def unique_col(u: ir.Unique) -> int | None:
+    def unique_col(u: ir.Unique) -> int | None:  # `unique` on a column cannot say deferrable
         return None if u.deferrable or u.initially_deferred else single(u.columns, u.name, "key")
 
     def fk_col(f: ir.ForeignKey) -> int | None:
@@ -443,47 +511,77 @@ def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
                 return pos[col.name]
         return None
 
-    uniques, fks, checks = list(t.uniques), list(t.foreign_keys), list(t.checks)
+    uniques, fks = list(t.uniques), list(t.foreign_keys)
     if not keep_order:
         uniques = _regroup(uniques, unique_col, lambda x: x.name)
         fks = _regroup(fks, fk_col, lambda x: x.name)
-        checks = _regroup(checks, check_col, lambda x: x.name)
-    n_uq = _inline_prefix(uniques, unique_col)
-    n_fk = _inline_prefix(fks, fk_col)
-    n_ck = _inline_prefix(checks, check_col, strict=False)
-    pk = t.primary_key
-    pk_col = None
+    checks, n_checks, check_names = _plan_checks(t, check_col, keep_order)
+    pk, pk_col = t.primary_key, None
     if pk is not None and len(pk.columns) == 1 and pk.name == names.derive(tname, "pkey"):
-        col = t.column(pk.columns[0])
+        col = t.column(pk.columns[0])  # inline `primary key` makes its column NOT NULL
         pk_col = pos[col.name] if col is not None and not col.nullable else None
+    return _Placement(pos, pk_col, uniques, _inline_prefix(uniques, unique_col), fks,
+                      _inline_prefix(fks, fk_col), checks, n_checks, check_names, check_col)
 
-    # checks are named in the order they are printed: inline ones first, as parse counts them
-    seen: list[str] = []
 
-    def check_name(c: ir.Check, base: str) -> str | None:
-        name, n = base, 0
-        while name in seen:
-            n += 1
-            name = f"{base}{n}"
-        seen.append(c.name)
-        return None if name == c.name and (c.derived_name or not keep_order) else c.name
+def _member(text: str, key: Key) -> Line:
+    return Line(text, 2, start=key, owner=key)
 
+
+def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
+    pl = _place(t, keep_order)
     inline: dict[int, list[str]] = {n: [] for n in range(len(t.columns))}
-    if pk_col is not None:
-        inline[pk_col].append("primary key")
-    for u in uniques[:n_uq]:
-        inline[pos[u.columns[0]]].append(
+    if pl.pk_col is not None:
+        inline[pl.pk_col].append("primary key")
+    for u in pl.uniques[: pl.n_uniques]:
+        inline[pl.pos[u.columns[0]]].append(
             "unique nulls not distinct" if u.nulls_not_distinct else "unique")
-    for f in fks[:n_fk]:
-        ref = _qname(f.ref_table) + (_names(f.ref_columns) if f.ref_columns else "")
-        inline[pos[f.columns[0]]].append(f"references {ref}{_fk_options(f)}")
-    for c in checks[:n_ck]:
-        p = check_col(c)
+    for f in pl.fks[: pl.n_fks]:
+        inline[pl.pos[f.columns[0]]].append(f"references {_reference(f)}")
+    for c, cname in zip(pl.checks[: pl.n_checks], pl.check_names, strict=False):
+        p = pl.check_col(c)
         assert p is not None
-        inline[p].append(_check_text(c, check_name(c, names.derive(tname, t.columns[p].name,
-                                                                     "check"))))
+        inline[p].append(_check_text(c, cname))
 
-    # expectations: a column's follow its line; a table-wide one keeps its place in the list
+    slots = _expect_slots(t, pl.pos)
+
+    def expects(slot: int | str) -> list[Line]:
+        return [_member(_expect(t.expectations[k]), ("expect", ti, k)) for k in slots.get(slot, [])]
+
+    heads = [(quote_name(c.name), _type_text(c)) for c in t.columns]
+    opts = [" ".join(_column_options(c, inline[n], pl.pk_col == n))
+            for n, c in enumerate(t.columns)]
+    w_name = max((len(h[0]) for h in heads), default=0)
+    w_type = max((len(h[1]) for h, o in zip(heads, opts, strict=True) if o), default=0)
+    body = expects("start")
+    for n, col in enumerate(t.columns):
+        ckey: Key = ("column", ti, col.name)
+        text = f"{heads[n][0].ljust(w_name)} {heads[n][1]}"
+        if opts[n]:
+            text = f"{heads[n][0].ljust(w_name)} {heads[n][1].ljust(w_type)} {opts[n]}"
+        block = [*_doc(col.comment, 2, ckey, col.span), Line(text, 2, owner=ckey)]
+        block[0].start = ckey
+        body += block + expects(n)
+
+    key: Key = ("table", ti)
+    renamed = f" renamed from {quote_name(t.renamed_from)}" if t.renamed_from else ""
+    header = Line(f"table {_qname(t.name)}{renamed} {{", owner=key)
+    lines = [*_doc(t.comment, 0, key, t.span), header]
+    lines[0].start = key
+    lines += body
+    indexes = [ln for x in t.indexes for ln in (
+        *_doc(x.comment, 2, ("index", ti, x.name), x.span),
+        _member(_index(t.name.name, x), ("index", ti, x.name)))]
+    for group in (_table_constraints(ti, t, pl), expects("end"), indexes):
+        if group:  # one blank line between columns, constraints, expectations and indexes
+            lines += [Line(""), *group] if lines[-1] is not header else group
+    lines.append(Line("}", start=("table_end", ti), owner=("table_end", ti), lead_indent=2))
+    return lines
+
+
+def _expect_slots(t: ir.Table, pos: dict[str, int]) -> dict[int | str, list[int]]:
+    """Where each expectation is printed: after its column (slot = column position), or for a
+    table-wide one, where it keeps its place in the list ("start", a column, or "end")."""
     slots: dict[int | str, list[int]] = {}
     last: int | str = "start"
     slot: int | str
@@ -493,65 +591,43 @@ def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
                 raise _fail(f"an expectation names column {e.column}, which table {t.name} "
                             "does not have", e.span)
             slot = last = pos[e.column]
-        elif any(x.column is not None for x in t.expectations[k + 1:]):
+        elif any(x.column is not None for x in t.expectations[k + 1 :]):
             slot = last
         else:
             slot = "end"
         slots.setdefault(slot, []).append(k)
+    return slots
 
-    def expects(slot: int | str) -> list[Line]:
-        return [Line(_expect(t.expectations[k]), 2, start=("expect", ti, k),
-                     owner=("expect", ti, k)) for k in slots.get(slot, [])]
 
-    heads = [(quote_name(c.name), _type_text(c)) for c in t.columns]
-    opts = [" ".join(_column_options(c, inline[n], pk_col == n)) for n, c in enumerate(t.columns)]
-    w_name = max((len(h[0]) for h in heads), default=0)
-    w_type = max((len(h[1]) for h, o in zip(heads, opts, strict=True) if o), default=0)
+def _table_constraints(ti: int, t: ir.Table, pl: _Placement) -> list[Line]:
+    tname = t.name.name
 
-    body = expects("start")
-    for n, c in enumerate(t.columns):
-        key = ("column", ti, c.name)
-        text = f"{heads[n][0].ljust(w_name)} {heads[n][1]}"
-        if opts[n]:
-            text = f"{heads[n][0].ljust(w_name)} {heads[n][1].ljust(w_type)} {opts[n]}"
-        lines = [*_doc(c.comment, 2, key, c.span), Line(text, 2, owner=key)]
-        lines[0].start = key
-        body += lines + expects(n)
+    def named(name: str, derived: str) -> str:
+        return "" if name == derived else f" {quote_name(name)}"
 
-    constraints: list[Line] = []
-    if pk is not None and pk_col is None:
-        named = "" if pk.name == names.derive(tname, "pkey") else f" {quote_name(pk.name)}"
-        constraints.append(Line(f"primary key{named} {_names(pk.columns)}", 2,
-                                start=("primary_key", ti), owner=("primary_key", ti)))
-    for u in uniques[n_uq:]:
-        named = "" if u.name == names.derive(tname, *u.columns, "key") else f" {quote_name(u.name)}"
-        text = f"unique{named} {_names(u.columns)}"
+    out: list[Line] = []
+    pk = t.primary_key
+    if pk is not None and pl.pk_col is None:
+        text = f"primary key{named(pk.name, names.derive(tname, 'pkey'))} {_names(pk.columns)}"
+        out.append(_member(text, ("primary_key", ti)))
+    for u in pl.uniques[pl.n_uniques :]:
+        text = f"unique{named(u.name, names.derive(tname, *u.columns, 'key'))} {_names(u.columns)}"
         text += " nulls not distinct" if u.nulls_not_distinct else ""
         text += _deferrable(u.deferrable, u.initially_deferred, u.name, u.span)
-        constraints.append(Line(text, 2, start=("unique", ti, u.name), owner=("unique", ti, u.name)))
-    for f in fks[n_fk:]:
-        named = "" if f.name == names.derive(tname, *f.columns, "fkey") else f" {quote_name(f.name)}"
-        ref = _qname(f.ref_table) + (_names(f.ref_columns) if f.ref_columns else "")
-        text = f"foreign key{named} {_names(f.columns)} references {ref}{_fk_options(f)}"
-        constraints.append(Line(text, 2, start=("foreign_key", ti, f.name),
-                                owner=("foreign_key", ti, f.name)))
-    for c in checks[n_ck:]:
-        text = _check_text(c, check_name(c, names.derive(tname, "check")))
-        constraints.append(Line(text, 2, start=("check", ti, c.name), owner=("check", ti, c.name)))
-    indexes = [Line(_index(tname, x), 2, start=("index", ti, x.name), owner=("index", ti, x.name))
-               for x in t.indexes]
+        out.append(_member(text, ("unique", ti, u.name)))
+    for f in pl.fks[pl.n_fks :]:
+        text = (f"foreign key{named(f.name, names.derive(tname, *f.columns, 'fkey'))} "
+                f"{_names(f.columns)} references {_reference(f)}")
+        out.append(_member(text, ("foreign_key", ti, f.name)))
+    for c, cname in zip(pl.checks[pl.n_checks :], pl.check_names[pl.n_checks :], strict=True):
+        head = "check " if cname is None else f"check {quote_name(cname)} "
+        out.append(_member(_member_paren(head, c.expression, "", c.span), ("check", ti, c.name)))
+    return out
 
-    key = ("table", ti)
-    renamed = f" renamed from {quote_name(t.renamed_from)}" if t.renamed_from else ""
-    header = Line(f"table {_qname(t.name)}{renamed} {{", owner=key)
-    lines = [*_doc(t.comment, 0, key, t.span), header]
-    lines[0].start = key
-    lines += body
-    for group in (constraints, expects("end"), indexes):
-        if group:  # one blank line between columns, constraints, expectations and indexes
-            lines += [Line(""), *group] if lines[-1] is not header else group
-    lines.append(Line("}", start=("table_end", ti), owner=("table_end", ti), lead_indent=2))
-    return lines
+
+def _reference(f: ir.ForeignKey) -> str:
+    ref = _qname(f.ref_table) + (_names(f.ref_columns) if f.ref_columns else "")
+    return ref + _fk_options(f)
 
 
 def _type_text(c: ir.Column) -> str:
@@ -595,16 +671,69 @@ def _expect(e: ir.Expectation) -> str:
     elif e.kind == ir.ExpectKind.JSON:
         text += "json"
     else:
-        text += f"({_sql('paren', e.argument or '', e.span)})"
+        tail = "" if e.message is None else " " + _dq(e.message, "the message", e.span)
+        return _member_paren(text, e.argument or "", tail, e.span)
     if e.message is not None:
         text += " " + _dq(e.message, "the message", e.span)
     return text
 
 
+def _member_paren(head: str, expr: str, tail: str, span: Span | None) -> str:
+    """A member line `head(expr)tail`; past the line width the expression gets lines of its
+    own, broken before a top-level `and` / `or` where possible (parse folds the line breaks
+    back to the single spaces they replace)."""
+    expr = _sql("paren", expr, span)
+    one = f"{head}({expr}){tail}"
+    if 2 + len(one) <= _MAX_WIDTH or "\n" in one or "--" in expr:
+        return one
+    lines = _wrap(expr, _MAX_WIDTH - 4)
+    inner = "".join(f"\n    {ln}" for ln in lines) + "\n  "
+    if _probe("paren", inner) != expr:
+        return one
+    return f"{head}({inner}){tail}"
+
+
+def _spaces(text: str) -> list[tuple[int, int]]:
+    """(index, paren depth) of each space outside quotes, quoting the way `squash` does."""
+    out: list[tuple[int, int]] = []
+    quote: str | None = None
+    depth = 0
+    for i, ch in enumerate(text):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "()":
+            depth += 1 if ch == "(" else -1
+        elif ch == " ":
+            out.append((i, depth))
+    return out
+
+
+def _wrap(expr: str, width: int) -> list[str]:
+    cuts = [i for i, depth in _spaces(expr)
+            if depth == 0 and re.match(r"(?:and|or)\s", expr[i + 1 :], re.IGNORECASE)]
+    clauses = [expr[a + 1 : b] for a, b in zip([-1, *cuts], [*cuts, len(expr)], strict=True)]
+    packed: list[str] = []
+    for clause in clauses:
+        if packed and len(packed[-1]) + 1 + len(clause) <= width:
+            packed[-1] += " " + clause
+        else:
+            packed.append(clause)
+    lines: list[str] = []
+    for line in packed:  # a clause longer than the width: fill words
+        while len(line) > width:
+            spaces = [i for i, _ in _spaces(line)]
+            if not spaces:
+                break
+            cut = max((i for i in spaces if i <= width), default=spaces[0])
+            lines.append(line[:cut])
+            line = line[cut + 1 :]
+        lines.append(line)
+    return lines
+
+
 def _index(table: str, x: ir.Index) -> str:
-    if x.comment is not None:
-        raise _fail(f"index {x.name} has a comment, which the .schema language cannot write",
-                    x.span)
     derived = names.derive(table, *names.element_words(x.elements), "idx")
     text = "unique index" if x.unique else "index"
     if x.name != derived:

@@ -18,3 +18,4 @@ CREATE INDEX documents_title_hash ON documents USING hash (title);
 CREATE INDEX documents_title_lower ON documents USING btree (lower(title) text_pattern_ops) INCLUDE (id);
 CREATE UNIQUE INDEX documents_title_key ON documents USING btree (title, published_on) NULLS NOT DISTINCT;
 CREATE INDEX documents_score_idx ON documents USING btree (score DESC NULLS LAST, id);
+COMMENT ON INDEX documents_meta_idx IS 'JSON containment queries';
