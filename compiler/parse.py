@@ -311,8 +311,9 @@ class _Builder(Transformer[Token, Any]):
     def call(self, meta: Any, _children: list[Any]) -> str:
         return self._slice(meta)
 
-    def doc(self, children: list[Token]) -> str:
-        return "\n".join(str(c)[3:].strip() for c in children)
+    def doc(self, children: list[Token]) -> str | None:
+        text = "\n".join(str(c)[3:].strip() for c in children)
+        return text or None  # PostgreSQL stores an empty comment as no comment
 
     # types
     @v_args(meta=True)

@@ -136,7 +136,9 @@ _COMMENT_LINE = st.text(string.ascii_letters + string.digits + " .,;:'\"/()-_é"
                         max_size=30).map(str.strip).filter(bool)
 _COMMENTS = st.one_of(
     st.none(), st.none(),
-    st.lists(st.one_of(_COMMENT_LINE, st.just("")), min_size=1, max_size=3).map("\n".join))
+    # an empty comment is no comment in PostgreSQL (and in the IR): never generate one
+    st.lists(st.one_of(_COMMENT_LINE, st.just("")), min_size=1, max_size=3).map("\n".join)
+    .filter(bool))
 _MESSAGES = st.sampled_from([None, "must be lower case", 'say "please"', "it's required"])
 _PATTERNS = st.sampled_from(["^[a-z]+$", r"^\S+@\S+$", "^[^']*$", r"\d{3}", "^(a|b)$"])
 
