@@ -196,6 +196,14 @@ def _plan_text(migration: object, db: str) -> str:
 
     m = migration
     text = render_script(m.plan, title=f"migration of {mask_dsn(db)} to the declared schema")  # type: ignore[attr-defined]
+    kept = [f"{t.name}.{c.name}" for t in m.target.tables  # type: ignore[attr-defined]
+            for c in t.columns if c.deprecated
+            and (live := m.current.table(t.name)) is not None  # type: ignore[attr-defined]
+            and live.column(c.name) is not None]
+    if kept and not any(getattr(op, "column", None) for op in m.plan.steps  # type: ignore[attr-defined]
+                        if op.kind == "drop_column"):
+        text += "\n".join(["", "-- deprecated, still present (kept; --drop-deprecated drops "
+                            "them):", *[f"--   {k}" for k in kept]]) + "\n"
     if m.unmanaged:  # type: ignore[attr-defined]
         notes = ["", "-- not managed by schemac (left as they are):"]
         notes += [f"--   {kind} {name}" for kind, name in m.unmanaged]  # type: ignore[attr-defined]
