@@ -4,7 +4,8 @@ A person writes `default 'pending'` and `check (amount >= 0)`; the catalog holds
 `'pending'::character varying` and `(amount >= (0)::numeric)`. Contract:
 `canonicalize(target, current, ...)` returns `target` with every default, check, generated
 column, index predicate and index expression spelt as the server would print it, wherever
-the two sides could disagree, so that `diff` can compare text.
+the two sides could disagree, so that `diff` can compare text; views, functions and triggers
+likewise (`compiler.canonical_objects`).
 
 Three tiers, cheapest first (DESIGN principle 3):
 1. static rules for the common literal forms (`'x'` on a varchar column);
@@ -94,6 +95,8 @@ def _slots(t: ir.Table) -> dict[tuple[str, str], object]:
         out[("generated", c.name)] = c.generated
     for ch in t.checks:
         out[("check", ch.name)] = ch.expression
+    for x in t.exclusions:
+        out[("exclusion", x.name)] = x.definition
     for ix in t.indexes:
         out[("index", ix.name)] = (ix.where, tuple(e.expression for e in ix.elements))
     return out
@@ -114,6 +117,16 @@ def _needs_server(target: ir.Table, current: ir.Table) -> bool:
 
 def canonicalize(target: ir.Schema, current: ir.Schema, *, dev_url: str | None = None,
                  major: int = 0, use_cache: bool = True) -> ir.Schema:
+    from compiler.canonical_objects import canonicalize_objects
+
+    tables_done = _canonicalize_tables(target, current, dev_url=dev_url, major=major,
+                                       use_cache=use_cache)
+    # views, functions and triggers: `compiler.canonical_objects`
+    return canonicalize_objects(tables_done, current, dev_url)
+
+
+def _canonicalize_tables(target: ir.Schema, current: ir.Schema, *, dev_url: str | None,
+                         major: int, use_cache: bool) -> ir.Schema:
     tables = {t.name: _static_table(t) for t in target.tables}
     have = {t.name: t for t in current.tables}
     doubtful = [n for n, t in tables.items() if n in have and _needs_server(t, have[n])]
@@ -175,7 +188,11 @@ def _merge(declared: ir.Table, stored: ir.Table) -> ir.Table:
         elements = tuple(dataclasses.replace(e, expression=g.expression) if e.expression else e
                          for e, g in zip(ix.elements, got.elements, strict=True))
         new_indexes.append(dataclasses.replace(ix, where=got.where, elements=elements))
+    excl = {x.name: x for x in stored.exclusions}
+    new_excl = tuple(dataclasses.replace(x, definition=excl[x.name].definition)
+                     if x.name in excl else x for x in declared.exclusions)
     return dataclasses.replace(declared, columns=columns, checks=new_checks,
+                               exclusions=new_excl,
                                indexes=tuple(new_indexes))
 
 
@@ -202,6 +219,9 @@ def _ask_server(target: ir.Schema, tables: list[ir.Table], dev_url: str | None
     ops += [o.CreateExtension(extension=e) for e in target.extensions]
     ops += [o.CreateEnum(enum=e) for e in target.enums]
     ops += [o.CreateDomain(domain=d) for d in target.domains]
+    # defaults and checks may name a sequence or call a function
+    ops += [o.CreateSequence(sequence=q) for q in target.sequences]
+    ops += [o.CreateFunction(function=f) for f in target.functions]
     for t in tables:
         ops.append(o.CreateTable(table=dataclasses.replace(t, foreign_keys=(), indexes=())))
         ops += [o.CreateIndex(table=t.name, index=ix) for ix in t.indexes]
@@ -226,7 +246,8 @@ def _context_key(schema: ir.Schema, major: int) -> bytes:
     """What a table's stored form may depend on besides itself: the server's major version
     and the types it can use."""
     return hashlib.sha256(repr((major, schema.enums, schema.domains, schema.extensions,
-                                schema.namespaces)).encode()).digest()
+                                schema.namespaces, schema.sequences,
+                                schema.functions)).encode()).digest()
 
 
 def _table_key(context: bytes, t: ir.Table) -> str:

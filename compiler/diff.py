@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from compiler import ir
 from compiler import ops as o
+from compiler.diff_objects import after_tables, before_tables
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,7 +31,10 @@ def diff(current: ir.Schema, target: ir.Schema, options: DiffOptions | None = No
     out += _extensions(current, target)
     out += _enums(current, target)
     out += _domains(current, target)
-    out += _tables(current, target, options)
+    out += before_tables(current, target)
+    table_ops = _tables(current, target, options)
+    out += table_ops
+    out += after_tables(current, target, out)  # sees enum swaps as well as table changes
     out += [o.InsertRows(rows=r, reason="reference rows") for r in target.rows]
     # stable sort: within a phase the order built above (already deterministic) is kept
     return tuple(sorted(out, key=lambda op: op.phase))
@@ -254,6 +258,14 @@ def _table_changes(old: ir.Table, new: ir.Table, options: DiffOptions) -> list[o
         out += _column_changes(t, before, c)
 
     out += _constraint_changes(_with_renamed_columns(old, renamed), new)
+    if old.unlogged != new.unlogged:
+        out.append(o.SetLogged(table=t, logged=not new.unlogged,
+                               reason="unlogged" if new.unlogged else "logged",
+                               hazards=(o.Hazard("table-rewrite", "rewrites the table under "
+                                                 "an ACCESS EXCLUSIVE lock"),)))
+    # Partitioning and inheritance are not altered in place (a partition's bound is compared
+    # only by `check`, since PostgreSQL respells the values): recreating the table would lose
+    # its rows, so a change there is left to the user.
     if old.comment != new.comment:
         out.append(o.Comment(object_kind="table", name=t, text=new.comment,
                              reason="description changed"))
@@ -360,7 +372,9 @@ def _narrowing(old: str, new: str) -> bool:
 def _constraint_changes(old: ir.Table, new: ir.Table) -> list[o.Op]:
     t = new.name
     out: list[o.Op] = []
-    live_cols = {c.name for c in new.columns if not c.deprecated} | {c.name for c in old.columns}
+    # deprecated columns that are not there: nothing may be built on them (inherited columns,
+    # which the table does not list, are there)
+    absent = {c.name for c in new.columns if c.deprecated} - {c.name for c in old.columns}
 
     def pair(a: Iterable[Named], b: Iterable[Named]) -> None:
         olds = {x.name: x for x in a}
@@ -398,10 +412,27 @@ def _constraint_changes(old: ir.Table, new: ir.Table) -> list[o.Op]:
         out.insert(0, o.DropConstraint(table=t, name=c.name, replaced=replaced,
                                        reason="check changed" if replaced else "check removed"))
 
+    # exclusion constraints: by name; a changed one is dropped and re-added (it builds its
+    # index under a SHARE ROW EXCLUSIVE lock: there is no NOT VALID form)
+    old_x = {x.name: x for x in old.exclusions}
+    new_x = {x.name: x for x in new.exclusions}
+    for n in sorted(old_x):
+        if n not in new_x or new_x[n] != old_x[n]:
+            out.insert(0, o.DropConstraint(table=t, name=n, replaced=n in new_x,
+                                           reason="exclusion constraint changed" if n in new_x
+                                           else "exclusion constraint removed"))
+    for n in sorted(new_x):
+        if n not in old_x or new_x[n] != old_x[n]:
+            out.append(o.AddConstraint(table=t, constraint=new_x[n],
+                                       reason="exclusion constraint " + (
+                                           "changed" if n in old_x else "added"),
+                                       hazards=(o.Hazard("exclusion-constraint-scan",
+                                                "checks every row while blocking writes"),)))
+
     # indexes: compared whole; a changed index is dropped and rebuilt
     olds = {ix.name: ix for ix in old.indexes}
     news = {ix.name: ix for ix in new.indexes
-            if all(e.column is None or e.column in live_cols for e in ix.elements)}
+            if all(e.column not in absent for e in ix.elements)}
     _renames(olds, news, lambda x, y: out.append(
         o.RenameIndex(schema=t.schema, old=x, new=y, reason="same definition, new name")))
     def same(a: ir.Index, b: ir.Index) -> bool:  # a description change is no rebuild
@@ -470,8 +501,10 @@ def _fk_order(tables: list[ir.Table]) -> list[ir.Table]:
     created first and the order never depends on declaration order. Cycles are cut at the
     smallest remaining name; their foreign keys are added after."""
     by_name = {t.name: t for t in tables}
-    deps = {t.name: {fk.ref_table for fk in t.foreign_keys
-                     if fk.ref_table in by_name and fk.ref_table != t.name} for t in tables}
+    # a partition or an inheriting table needs its parent, as a foreign key its target
+    deps = {t.name: {r for r in (*(fk.ref_table for fk in t.foreign_keys), *t.inherits,
+                                 *((t.partition_of,) if t.partition_of else ()))
+                     if r in by_name and r != t.name} for t in tables}
     users: dict[ir.QName, set[ir.QName]] = {n: set() for n in by_name}
     for n, ds in deps.items():
         for d in ds:

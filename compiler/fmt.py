@@ -78,7 +78,8 @@ def ir_fingerprint(obj: Any) -> Any:
     checks and indexes count as sets, since the compiler sorts them by name."""
     if isinstance(obj, ParsedFile):
         return tuple(ir_fingerprint(getattr(obj, f)) for f in (
-            "namespaces", "extensions", "enums", "domains", "tables", "rows", "sections"))
+            "namespaces", "extensions", "enums", "domains", "tables", "rows", "sections",
+            "sequences", "functions", "views", "triggers", "policies"))
     if isinstance(obj, ir.Table):  # the compiler sorts these by name: their order is free
         obj = dataclasses.replace(
             obj, uniques=_by_name(obj.uniques), foreign_keys=_by_name(obj.foreign_keys),
@@ -94,8 +95,9 @@ def ir_fingerprint(obj: Any) -> Any:
 # --- finding comments ------------------------------------------------------------------------
 
 # The lexer's own quoting: a `//` inside '...' or "..." is text, `///` starts a doc line.
-_TOKENS = re.compile(r"""(?P<s>'(?:[^']|'')*')|(?P<q>"(?:[^"\n]|"")*")|(?P<doc>///[^\n]*)"""
-                     r"""|(?P<c>//[^\n]*)|[^'"/]+|.""", re.DOTALL)
+_TOKENS = re.compile(r"""(?P<body>\$(?P<tag>(?:[A-Za-z_][A-Za-z0-9_]*)?)\$.*?\$(?P=tag)\$)"""
+                     r"""|(?P<s>'(?:[^']|'')*')|(?P<q>"(?:[^"\n]|"")*")|(?P<doc>///[^\n]*)"""
+                     r"""|(?P<c>//[^\n]*)|[A-Za-z0-9_]+\$*|[^'"/$A-Za-z0-9_]+|.""", re.DOTALL)
 
 
 def _scan(text: str) -> list[_Comment]:
@@ -120,7 +122,8 @@ def _scan(text: str) -> list[_Comment]:
 
 
 _KINDS = {"table": "table", "enum": "enum", "domain": "domain", "extension": "extension",
-          "namespace": "schema", "rows": "rows"}
+          "namespace": "schema", "rows": "rows", "view": "view", "function": "function",
+          "procedure": "function", "sequence": "sequence"}
 
 
 def _anchors(text: str, parsed: ParsedFile) -> tuple[list[tuple[int, int, Key]], list[_Comment]]:
@@ -159,6 +162,15 @@ def _anchors(text: str, parsed: ParsedFile) -> tuple[list[tuple[int, int, Key]],
         elif kind == "rows":
             for k, r in enumerate(c for c in subtrees if c.data == "row"):
                 at(r, ("row", i, k))
+        if kind == "view":
+            members = next((c for c in subtrees if c.data == "view_members"), None)
+            if members is not None:
+                for x in members.children:
+                    if isinstance(x, Tree):
+                        ix = parsed.views[i].indexes[len([a for a in anchors
+                                                          if a[2][:2] == ("view_index", i)])]
+                        at(x, ("view_index", i, ix.name))
+                at(obj, ("view_end", i), end=True)
         if kind in ("enum", "table", "rows"):
             at(obj, (f"{kind}_end", i), end=True)
         doc = item.children[0]
@@ -173,8 +185,13 @@ def _anchors(text: str, parsed: ParsedFile) -> tuple[list[tuple[int, int, Key]],
         members += [(u.span, ("unique", i, u.name)) for u in t.uniques]
         members += [(f.span, ("foreign_key", i, f.name)) for f in t.foreign_keys]
         members += [(c.span, ("check", i, c.name)) for c in t.checks]
+        members += [(x.span, ("exclusion", i, x.name)) for x in t.exclusions]
+        members += [(p.span, ("policy", i, p.name)) for p in parsed.policies
+                    if p.table == t.name]
         members += [(x.span, ("index", i, x.name)) for x in t.indexes]
         members += [(e.span, ("expect", i, k)) for k, e in enumerate(t.expectations)]
+        members += [(tg.span, ("trigger", i, tg.name)) for tg in parsed.triggers
+                    if tg.table == t.name]
         anchors += [(s.line, s.col, key) for s, key in members if s is not None]
     anchors.sort(key=lambda a: (a[0], a[1]))
     return anchors, docs

@@ -4,8 +4,8 @@ Contract: `introspect(conn, schemas)` returns an `ir.Schema` such that a databas
 the compiler's DDL introspects equal (`==`) to the compiled schema, given PostgreSQL's
 canonical text for expressions (defaults, checks, predicates are what PostgreSQL prints;
 normalising the DSL side is not this module's job). `unmanaged(conn, schemas)` names every
-object in those schemas that the IR cannot describe yet (views, functions, triggers, ...), so
-that nothing is silently dropped.
+object in those schemas that the IR cannot describe yet (partitions, policies, aggregates,
+...), so that nothing is silently dropped.
 
 How: pg_catalog only (never information_schema, which is slow at 10k tables), one set-based
 query per object kind for the whole database (never one per table), the queries kept as
@@ -32,6 +32,7 @@ from psycopg import pq
 
 from compiler import ir
 from compiler.db import server_major
+from compiler.introspect_objects import build_objects
 from compiler.names import quote_literal
 
 Conn = psycopg.Connection[Any]
@@ -133,12 +134,18 @@ def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
         column_rows = _fetch(conn, "columns", major, nsp=oids)
         constraint_rows = _fetch(conn, "constraints", major, nsp=oids)
         index_rows = _fetch(conn, "indexes", major, nsp=oids)
+        sequence_rows = _fetch(conn, "sequences", major, nsp=oids)
+        column_rows = _unserial(column_rows, sequence_rows, table_rows)
         builder = _TableBuilder(nsp, table_rows, column_rows)
         # Foreign keys into tables outside the inspected schemas: name those few targets.
         outside = sorted({row[7] for row in constraint_rows
                           if row[2] == "f" and row[7] not in builder.qnames})
         if outside:
             builder.add_targets(_fetch(conn, "relation_columns", major, rels=outside))
+        view_rows = _fetch(conn, "views", major, nsp=oids)
+        function_rows = _fetch(conn, "functions", major, nsp=oids)
+        trigger_rows = _fetch(conn, "triggers", major, nsp=oids)
+        policy_rows = _fetch(conn, "policies", major, nsp=oids)
 
     extensions = sorted(
         # An extension in `public` is what `extension x` without a schema creates.
@@ -152,8 +159,26 @@ def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
         key=lambda e: e.name)
     domains = sorted((_domain(nsp, row) for row in domain_rows), key=lambda d: d.name)
     tables = builder.build(constraint_rows, index_rows)
+    serial_sequences = {row[10] for row in column_rows if row[10] and not row[5] and not row[6]
+                        and row[7] == f"nextval({quote_literal(row[10])}::regclass)"}
+    sequences, functions, views, triggers = build_objects(
+        nsp, builder.qnames, serial_sequences, view_rows, index_rows, function_rows,
+        trigger_rows, sequence_rows)
     return ir.Schema(namespaces=tuple(namespaces), extensions=tuple(extensions),
-                     enums=tuple(enums), domains=tuple(domains), tables=tuple(tables))
+                     enums=tuple(enums), domains=tuple(domains), tables=tuple(tables),
+                     sequences=sequences, functions=functions, views=views, triggers=triggers,
+                     policies=_policies(builder.qnames, policy_rows))
+
+
+_POLICY_COMMANDS = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}
+
+
+def _policies(tables: dict[int, ir.QName], rows: list[tuple[Any, ...]]) -> tuple[ir.Policy, ...]:
+    out = [ir.Policy(table=tables[rel], name=name, permissive=permissive,
+                     command=_POLICY_COMMANDS[cmd], roles=tuple(roles), using=using,
+                     with_check=check)
+           for rel, name, permissive, cmd, roles, using, check in rows if rel in tables]
+    return tuple(sorted(out, key=lambda p: (p.table, p.name)))
 
 
 def _domain(nsp: dict[int, str], row: tuple[Any, ...]) -> ir.Domain:
@@ -173,7 +198,7 @@ _Column = ir.Column
 
 def _column(row: tuple[Any, ...]) -> ir.Column:
     (_rel, _num, name, type_, notnull, identity, generated, expr, collation, comment,
-     owned_seq) = row
+     owned_seq, _local) = row
     if identity:
         return _Column(name=name, type=type_, nullable=not notnull, identity=_IDENTITY[identity],
                        collation=collation, comment=comment)
@@ -185,6 +210,29 @@ def _column(row: tuple[Any, ...]) -> ir.Column:
     serial = owned_seq is not None and expr == f"nextval({quote_literal(owned_seq)}::regclass)"
     return _Column(name=name, type=type_, nullable=not notnull, default=None if serial else expr,
                    serial=serial, collation=collation, comment=comment)
+
+
+def _unserial(column_rows: list[tuple[Any, ...]], sequence_rows: list[tuple[Any, ...]],
+              table_rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """A column reads as `serial` only if `serial` would recreate its sequence: of the
+    column's type, with default options (its name may differ: a renamed table keeps it). Any
+    other owned sequence feeding a default (Rails' `invoice_number_seq START 1000`) stays a
+    sequence of its own, with a plain `nextval` default: the owned-sequence field is cleared
+    here."""
+    from compiler.objects import SEQUENCE_LIMITS
+
+    table_names = {row[0]: row[2] for row in table_rows}
+    keep: set[str] = set()
+    for (_ns, _name, regclass, type_, start, inc, low, high, cache, cycle, owner, column,
+         _comment) in sequence_rows:
+        table = table_names.get(owner)
+        if table is None or column is None:
+            continue
+        if (start, inc, low, cache, cycle) == (1, 1, 1, 1, False) \
+                and high == SEQUENCE_LIMITS.get(type_):
+            keep.add(f"{regclass}:{type_}")
+    return [row if row[10] is None or f"{row[10]}:{row[3]}" in keep
+            else (*row[:10], None, row[11]) for row in column_rows]
 
 
 def _one_per_attnum(rows: list[tuple[Any, ...]], columns: list[ir.Column]) -> list[ir.Column]:
@@ -203,8 +251,7 @@ class _TableBuilder:
     def __init__(self, nsp: dict[int, str], table_rows: list[tuple[Any, ...]],
                  column_rows: list[tuple[Any, ...]]) -> None:
         self.table_rows = table_rows
-        self.qnames = {oid: ir.QName(schema=nsp[ns], name=name)
-                       for oid, ns, name, _ in table_rows}
+        self.qnames = {row[0]: ir.QName(schema=nsp[row[1]], name=row[2]) for row in table_rows}
         by_table: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in column_rows:
             by_table[row[0]].append(row)
@@ -215,8 +262,10 @@ class _TableBuilder:
             rows = by_table.get(oid, [])
             rows.sort(key=itemgetter(1))  # attnum: the table's column order
             self.attnames[oid] = {row[1]: row[2] for row in rows}
+            # only its own columns: a partition's, or a child's inherited ones, are the parent's
+            rows = [row for row in rows if row[11]] if not all(row[11] for row in rows) else rows
             columns = list(map(_column, rows))
-            if len(self.attnames[oid]) != len(rows):
+            if len({row[1] for row in rows}) != len(rows):
                 columns = _one_per_attnum(rows, columns)
             self.columns[oid] = tuple(columns)
         self.targets = dict(self.qnames)
@@ -232,6 +281,7 @@ class _TableBuilder:
               index_rows: list[tuple[Any, ...]]) -> list[ir.Table]:
         attnames = self.attnames
         pks: dict[int, ir.PrimaryKey] = {}
+        exclusions: dict[int, list[ir.Exclusion]] = defaultdict(list)
         parts: dict[int, tuple[list[Any], list[Any], list[Any]]] = {
             oid: ([], [], []) for oid in self.qnames}  # uniques, foreign keys, checks
         for (rel, name, kind, conkey, deferrable, deferred, nnd, ref, refkey, upd, dele,
@@ -240,6 +290,9 @@ class _TableBuilder:
                 continue
             if kind == "c":
                 parts[rel][2].append(ir.Check(name=name, expression=check_expr))
+                continue
+            if kind == "x":
+                exclusions[rel].append(ir.Exclusion(name=name, definition=check_expr))
                 continue
             names = attnames[rel]
             cols = tuple([names[k] for k in conkey])
@@ -269,15 +322,22 @@ class _TableBuilder:
                     indexes[rel].append(index)
 
         tables = []
-        for oid, _ns, _name, comment in self.table_rows:
+        for (oid, _ns, _name, comment, unlogged, partkey, parents, bound, rls,
+             force_rls) in self.table_rows:
             uniques, fks, checks = parts[oid]
+            parent_names = tuple(self.qnames[p] for p in parents or () if p in self.qnames)
             tables.append(ir.Table(
                 name=self.qnames[oid], columns=self.columns[oid], primary_key=pks.get(oid),
                 uniques=tuple(sorted(uniques, key=_by_name)),
                 foreign_keys=tuple(sorted(fks, key=_by_name)),
                 checks=tuple(sorted(checks, key=_by_name)),
                 indexes=tuple(sorted(indexes.get(oid, ()), key=_by_name)),
-                comment=comment))
+                exclusions=tuple(sorted(exclusions.get(oid, ()), key=_by_name)),
+                comment=comment, unlogged=unlogged, partition_by=partkey,
+                partition_of=parent_names[0] if bound is not None and parent_names else None,
+                partition_bound=bound,
+                inherits=parent_names if bound is None else (),
+                row_security=rls, force_row_security=force_rls))
         tables.sort(key=lambda t: (t.name.schema, t.name.name))
         return tables
 

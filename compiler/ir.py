@@ -128,6 +128,16 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Exclusion:
+    """An exclusion constraint; `definition` as pg_get_constraintdef prints it:
+    `EXCLUDE USING gist (room_id WITH =, during WITH &&)`, maybe with ` WHERE (...)`."""
+
+    name: str
+    definition: str
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class IndexElement:
     """One key of an index: a column or a parenthesised expression."""
 
@@ -161,7 +171,18 @@ class Table:
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[Check, ...] = ()
     indexes: tuple[Index, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     comment: str | None = None
+    unlogged: bool = False
+    # PARTITION BY: the key as pg_get_partkeydef prints it (`RANGE (created_at)`)
+    partition_by: str | None = None
+    # a partition: its parent and bound (`FOR VALUES FROM (...) TO (...)`, `DEFAULT`); its
+    # columns and inherited keys are the parent's, so `columns` holds none
+    partition_of: QName | None = None
+    partition_bound: str | None = None
+    inherits: tuple[QName, ...] = ()  # INHERITS (...): `columns` holds only its own
+    row_security: bool = False  # ENABLE ROW LEVEL SECURITY
+    force_row_security: bool = False  # FORCE ROW LEVEL SECURITY (applies to the owner too)
     section: str | None = field(default=None, compare=False)
     expectations: tuple[Expectation, ...] = field(default=(), compare=False)
     renamed_from: str | None = field(default=None, compare=False)
@@ -215,12 +236,101 @@ class Rows:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class View:
+    """A view or materialized view. `definition` is the query as `pg_get_viewdef(oid, true)`
+    prints it (verbatim: leading space, trailing semicolon); the DSL side is brought to that
+    form by `compiler.canonical`. `options` are reloptions (`security_barrier=true`), sorted.
+    `reads`: other views and tables it depends on, for ordering only (from pg_depend, or
+    from a scan of the text for declared names)."""
+
+    name: QName
+    definition: str
+    materialized: bool = False
+    options: tuple[str, ...] = ()
+    indexes: tuple[Index, ...] = ()  # materialized views only
+    comment: str | None = None
+    reads: tuple[QName, ...] = field(default=(), compare=False)
+    # (name, type) of its columns where known (the catalog, or the dev database): decides
+    # whether CREATE OR REPLACE VIEW can apply a change (columns only appended)
+    columns: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Function:
+    """A function or procedure, kept verbatim: `definition` is `pg_get_functiondef` output
+    (a complete `CREATE OR REPLACE FUNCTION ...` statement, no trailing semicolon).
+    Identified by name and `arguments` (pg_get_function_identity_arguments)."""
+
+    name: QName
+    arguments: str
+    definition: str
+    procedure: bool = False
+    comment: str | None = None
+    span: Span | None = _NO_SPAN
+
+    @property
+    def signature(self) -> str:
+        return f"{self.name}({self.arguments})"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Trigger:
+    """A trigger on a table: `definition` is `pg_get_triggerdef(oid, true)` output, a complete
+    `CREATE [CONSTRAINT] TRIGGER` statement without the semicolon."""
+
+    table: QName
+    name: str
+    definition: str
+    comment: str | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """A row-level security policy on a table. `command`: all, select, insert, update,
+    delete; `roles`: role names (`public` for everyone); expressions as pg_get_expr prints
+    them."""
+
+    table: QName
+    name: str
+    permissive: bool = True
+    command: str = "all"
+    roles: tuple[str, ...] = ("public",)
+    using: str | None = None
+    with_check: str | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sequence:
+    """A sequence that no serial or identity column owns. `owned_by` is (table, column)."""
+
+    name: QName
+    type: str = "bigint"
+    start: int = 1
+    increment: int = 1
+    minvalue: int = 1
+    maxvalue: int = 9223372036854775807
+    cache: int = 1
+    cycle: bool = False
+    owned_by: tuple[QName, str] | None = None
+    comment: str | None = None
+    span: Span | None = _NO_SPAN
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Schema:
     namespaces: tuple[Namespace, ...] = ()
     extensions: tuple[Extension, ...] = ()
     enums: tuple[Enum, ...] = ()
     domains: tuple[Domain, ...] = ()
     tables: tuple[Table, ...] = ()
+    sequences: tuple[Sequence, ...] = ()
+    functions: tuple[Function, ...] = ()
+    views: tuple[View, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
+    policies: tuple[Policy, ...] = ()
     rows: tuple[Rows, ...] = field(default=(), compare=False)
     sections: tuple[str, ...] = field(default=(), compare=False)  # in first-seen order
 

@@ -166,6 +166,14 @@ class CreateTable(Op):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SetLogged(Op):
+    """SET LOGGED / SET UNLOGGED: rewrites the table (and writes it all to the WAL)."""
+
+    table: ir.QName
+    logged: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DropTable(Op):
     name: ir.QName
     phase: ClassVar[Phase] = Phase.DROP
@@ -240,7 +248,7 @@ class DropNotNull(Op):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AddConstraint(Op):
     table: ir.QName
-    constraint: ir.PrimaryKey | ir.Unique | ir.ForeignKey | ir.Check
+    constraint: ir.PrimaryKey | ir.Unique | ir.ForeignKey | ir.Check | ir.Exclusion
     not_valid: bool = False  # existing rows are checked later by ValidateConstraint
     using_index: str | None = None  # UNIQUE/PK adopted from a concurrently built index
     phase: ClassVar[Phase] = Phase.ADD_DEPENDENTS
@@ -322,9 +330,11 @@ class DropIndex(Op):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Comment(Op):
-    """COMMENT ON; `target` is the SQL object designator (`TABLE users`, `COLUMN users.id`)."""
+    """COMMENT ON; `target` is the SQL object designator (`TABLE users`, `COLUMN users.id`).
+    For a function `column` holds its arguments; for a trigger `name` is its table and
+    `column` the trigger's name."""
 
-    object_kind: str  # table | column | type | domain | schema | index
+    object_kind: str  # table | column | type | domain | schema | index | view | ...
     name: ir.QName
     column: str | None = None
     text: str | None = None
@@ -332,7 +342,8 @@ class Comment(Op):
 
     @property
     def phase(self) -> Phase:  # an index is described once it exists
-        return Phase.ADD_DEPENDENTS if self.object_kind == "index" else Phase.ALTER
+        return Phase.ADD_DEPENDENTS if self.object_kind in (
+            "index", "view", "materialized view", "trigger", "sequence") else Phase.ALTER
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -350,3 +361,38 @@ class Unmanaged(Op):
     object_kind: str
     name: str
     lock: ClassVar[str] = "none"
+
+
+# Ops of the objects kept as SQL text, defined beside their diff (imported last: they build on Op).
+from compiler.ops_objects import (
+    AlterSequence,
+    CreateFunction,
+    CreatePolicy,
+    CreateSequence,
+    CreateTrigger,
+    CreateView,
+    DropFunction,
+    DropPolicy,
+    DropSequence,
+    DropTrigger,
+    DropView,
+    SetRowSecurity,
+    SetSequenceOwner,
+)
+
+# re-exported (names defined above are exported anyway)
+__all__ = [
+    "AlterSequence",
+    "CreateFunction",
+    "CreatePolicy",
+    "CreateSequence",
+    "CreateTrigger",
+    "CreateView",
+    "DropFunction",
+    "DropPolicy",
+    "DropSequence",
+    "DropTrigger",
+    "DropView",
+    "SetRowSecurity",
+    "SetSequenceOwner",
+]

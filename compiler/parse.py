@@ -10,6 +10,7 @@ since naming needs only the table. Cross-file resolution and checks live in `val
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, NamedTuple
@@ -28,6 +29,8 @@ from lark.exceptions import UnexpectedEOF, VisitError
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
+from compiler.objects import trigger_definition
+from compiler.parse_objects import ObjectCallbacks, _TableKind
 from compiler.types import SERIALS, canonical_type
 
 
@@ -40,6 +43,11 @@ class ParsedFile:
     domains: list[ir.Domain] = field(default_factory=list)
     tables: list[ir.Table] = field(default_factory=list)
     rows: list[ir.Rows] = field(default_factory=list)
+    sequences: list[ir.Sequence] = field(default_factory=list)
+    functions: list[ir.Function] = field(default_factory=list)
+    views: list[ir.View] = field(default_factory=list)
+    triggers: list[ir.Trigger] = field(default_factory=list)
+    policies: list[ir.Policy] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     # written type names that validation must resolve: (type text, span)
     type_uses: list[tuple[str, Span]] = field(default_factory=list)
@@ -123,7 +131,8 @@ SYNTAX_EXAMPLES: dict[str, tuple[str, list[str]]] = {
         ["table {\n}", "table t\n"],
     ),
     "unknown declaration": (
-        "a file holds `table`, `enum`, `domain`, `extension`, `schema`, `rows` and `section`",
+        ("a file holds `table`, `enum`, `domain`, `extension`, `schema`, `sequence`, "
+         "`function`, `procedure`, `view`, `materialized view`, `rows` and `section`"),
         ["tabel t {\n}", "create table t (id int);"],
     ),
     "unexpected character": (
@@ -255,7 +264,7 @@ class _Col:
     inline: list[tuple[str, Any, Span]]  # ("pk"|"unique"|"fk"|"check"|"expect", payload, span)
 
 
-class _Builder(Transformer[Token, Any]):
+class _Builder(ObjectCallbacks, Transformer[Token, Any]):
     """Tree -> IR fragments. Callbacks return small payloads; `table` assembles the rest."""
 
     def __init__(self, text: str, path: str) -> None:
@@ -572,12 +581,30 @@ class _Builder(Transformer[Token, Any]):
 
     @v_args(meta=True)
     def table(self, meta: Any, c: list[Any]) -> ir.Table:
+        kinds = [x for x in c if isinstance(x, _TableKind)]
+        c = [x for x in c if not isinstance(x, _TableKind)]
         (qn, qspan), members = c[0], c[1:]
+        for m in members:
+            if isinstance(m, tuple) and m and m[0] == "trigger":
+                constraint, name, timing, clause, comment = m[1]
+                self.out.triggers.append(ir.Trigger(
+                    table=qn, name=name, span=m[2], comment=comment,
+                    definition=trigger_definition(qn, name, timing, clause, constraint)))
+            elif isinstance(m, tuple) and m and m[0] == "policy":
+                self.out.policies.append(ir.Policy(table=qn, span=m[2], **m[1]))
+            elif isinstance(m, tuple) and m and m[0] == "rls":
+                kinds.append(_TableKind(**{m[1]: True}))
+        members = [m for m in members if not (isinstance(m, tuple) and m
+                                              and m[0] in ("trigger", "policy", "rls"))]
         renamed_from = None
         if members and isinstance(members[0], tuple) and members[0][0] == "renamed":
             renamed_from = members[0][1]
             members = members[1:]
-        return _assemble_table(self, qn, qspan, renamed_from, members)
+        table = _assemble_table(self, qn, qspan, renamed_from, members)
+        for k in kinds:
+            table = _replace(table, **{f: getattr(k, f) for f in k._fields
+                                       if getattr(k, f) not in (None, False, ())})
+        return table
 
     @v_args(meta=True)
     def enum(self, meta: Any, c: list[Any]) -> ir.Enum:
@@ -650,6 +677,12 @@ class _Builder(Transformer[Token, Any]):
             out.namespaces.append(_replace(obj, comment=comment))
         elif isinstance(obj, ir.Rows):
             out.rows.append(obj)
+        elif isinstance(obj, ir.View):
+            out.views.append(_replace(obj, comment=comment))
+        elif isinstance(obj, ir.Function):
+            out.functions.append(_replace(obj, comment=comment))
+        elif isinstance(obj, ir.Sequence):
+            out.sequences.append(_replace(obj, comment=comment))
 
     def start(self, _c: list[Any]) -> ParsedFile:
         return self.out
@@ -693,6 +726,7 @@ def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | N
     checks: list[ir.Check] = []
     indexes: list[ir.Index] = []
     expects: list[ir.Expectation] = []
+    exclusions: list[ir.Exclusion] = []
     last_column: str | None = None
 
     def add_check(name: str | None, expr: str, column: str | None, cspan: Span) -> None:
@@ -768,8 +802,15 @@ def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | N
             indexes.append(_index(t, payload, mspan))
         elif kind == "expect":
             add_expect(payload, last_column, mspan)
+        elif kind == "exclude":
+            xname, definition, elements = payload
+            first = re.match(r'\s*"?([A-Za-z_][A-Za-z0-9_$]*)', elements)
+            exclusions.append(ir.Exclusion(
+                name=xname or names.derive(t, first.group(1).lower() if first else "expr",
+                                           "excl"), definition=definition, span=mspan))
     return ir.Table(name=qn, columns=tuple(columns), primary_key=pk, uniques=tuple(uniques),
                     foreign_keys=tuple(fks), checks=tuple(checks), indexes=tuple(indexes),
+                    exclusions=tuple(exclusions),
                     expectations=tuple(expects), renamed_from=renamed_from, span=span)
 
 

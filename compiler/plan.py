@@ -13,7 +13,8 @@ from compiler import ops as o
 # Ops that only ever create something new: a plan made of these alone (a fresh database)
 # needs no lock or statement timeouts.
 _FRESH = (o.CreateSchema, o.CreateExtension, o.CreateEnum, o.CreateDomain, o.CreateTable,
-          o.Comment, o.InsertRows)
+          o.Comment, o.InsertRows, o.CreateFunction, o.CreateSequence, o.SetSequenceOwner,
+          o.CreateView, o.CreateTrigger, o.CreatePolicy, o.SetRowSecurity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@ Contract: `pull_files(schema, split_by)` returns {relative file name: text}, eve
 the formatter's canonical layout. Tables are grouped in sections named after their
 PostgreSQL schema; `split_by` chooses one file per section (`section`), per PostgreSQL schema
 (`schema`), or one file (`none`). Types, enums and domains go with the first file of their
-schema; extensions into the first file. Loading the files back gives the pulled IR.
+schema, and so do sequences, functions and views; a trigger goes with its table; extensions
+into the first file. Loading the files back gives the pulled IR.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def pull_files(schema: ir.Schema, split_by: SplitBy = SplitBy.SCHEMA) -> dict[st
     groups: dict[str, list[ir.Table]] = {}
     for t in tables:
         groups.setdefault(t.name.schema, []).append(t)
-    for ns in [n.name for n in schema.namespaces] + [e.name.schema for e in schema.enums]:
+    for ns in [n.name for n in schema.namespaces] + [e.name.schema for e in schema.enums] + [
+            x.name.schema for x in schema.views] + [x.name.schema for x in schema.functions] + [
+            x.name.schema for x in schema.sequences]:
         groups.setdefault(ns, [])
     order = sorted(groups, key=lambda s: (s != "public", s))
     files: dict[str, str] = {}
@@ -56,11 +59,18 @@ def pull_files(schema: ir.Schema, split_by: SplitBy = SplitBy.SCHEMA) -> dict[st
             enums=_in(schema.enums, key),
             domains=_in(schema.domains, key),
             tables=tuple(groups[key]),
+            sequences=_in(schema.sequences, key),
+            functions=_in(schema.functions, key),
+            views=_in(schema.views, key),
+            triggers=tuple(t for t in schema.triggers if t.table.schema == key),
+            policies=tuple(p for p in schema.policies if p.table.schema == key),
             sections=(key,) if groups[key] else (),
         )
         files[_file_name(key)] = render_dsl(part)
     return files
 
 
-def _in(objs: Sequence[ir.Enum] | Sequence[ir.Domain], schema_name: str) -> tuple:  # type: ignore[type-arg]
+def _in(objs: Sequence[ir.Enum] | Sequence[ir.Domain] | Sequence[ir.View]
+        | Sequence[ir.Function] | Sequence[ir.Sequence], schema_name: str
+        ) -> tuple:  # type: ignore[type-arg]
     return tuple(o for o in objs if o.name.schema == schema_name)

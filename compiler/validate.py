@@ -69,7 +69,12 @@ class _Validator:
                 self._check_type(type_text, span, user_types, ext_types)
         for e in enums.values():
             self._check_enum(e)
-        resolved = {name: self._check_table(t, tables, enums) for name, t in tables.items()}
+        # a partition or an inheriting table also has its parents' columns: checked with them,
+        # kept without them
+        whole = {name: _with_inherited(t, tables) for name, t in tables.items()}
+        resolved = {name: dataclasses.replace(self._check_table(whole[name], whole, enums),
+                                              columns=t.columns)
+                    for name, t in tables.items()}
         self._check_relation_names(resolved.values())
         rows = [r for f in files for r in f.rows]
         for r in rows:
@@ -77,7 +82,14 @@ class _Validator:
         for t in resolved.values():
             self._lint_table(t)
 
-        used_schemas = {n.schema for n in [*tables, *enums, *domains]} - {"public"}
+        from compiler.validate_objects import resolve_objects, resolve_policies
+
+        sequences, functions, views, triggers = resolve_objects(
+            files, resolved, lambda m, span, hint: self.error(m, span, hint))
+        used_schemas = {n.schema for n in [*tables, *enums, *domains]}
+        used_schemas |= {x.name.schema for x in sequences} | {x.name.schema for x in views}
+        used_schemas |= {x.name.schema for x in functions}
+        used_schemas -= {"public"}
         namespaces = {n.name: n for f in files for n in f.namespaces}
         for s in sorted(used_schemas - namespaces.keys()):
             namespaces[s] = ir.Namespace(name=s)
@@ -87,6 +99,8 @@ class _Validator:
             enums=tuple(enums[k] for k in sorted(enums)),
             domains=tuple(domains[k] for k in sorted(domains)),
             tables=tuple(resolved[k] for k in sorted(resolved)),
+            sequences=sequences, functions=functions, views=views, triggers=triggers,
+            policies=resolve_policies(files, lambda m, span, hint: self.error(m, span, hint)),
             rows=tuple(sorted(rows, key=lambda r: (r.table, r.span.path if r.span else ""))),
             sections=tuple(sections),
         )
@@ -350,3 +364,19 @@ def _closest(word: str, candidates: Iterable[str]) -> str | None:
 
     found = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.75)
     return found[0] if found else None
+
+
+def _with_inherited(t: ir.Table, tables: dict[ir.QName, ir.Table],
+                    seen: frozenset[ir.QName] = frozenset()) -> ir.Table:
+    parents = (*((t.partition_of,) if t.partition_of else ()), *t.inherits)
+    if not parents or t.name in seen:
+        return t
+    columns = list(t.columns)
+    for p in parents:
+        parent = tables.get(p)
+        if parent is None:
+            continue
+        own = {c.name for c in columns}
+        columns += [c for c in _with_inherited(parent, tables, seen | {t.name}).columns
+                    if c.name not in own]
+    return dataclasses.replace(t, columns=tuple(columns))

@@ -104,6 +104,15 @@ ACCEPTED_SQUAWK_RULES = {
     "prefer-text-field": "the column types are the user's declared choice",
     "prefer-timestamptz": "the declared type; `schemac build` warns about it",
     "prefer-identity": "serial is the user's declared choice",
+    "ban-drop-view": "a view dropped only to be recreated around a change of a column it "
+                     "reads (a removal is withheld until --allow-destructive)",
+    "ban-drop-function": "a function whose result type changes is dropped and recreated "
+                         "(CREATE OR REPLACE cannot change it); a removal is withheld until "
+                         "--allow-destructive",
+    "constraint-missing-not-valid": "only for an exclusion constraint, which PostgreSQL cannot "
+                                    "add NOT VALID; flagged as a hazard in the plan",
+    "require-concurrent-index-creation": "only on a materialized view created earlier in the "
+                                         "same migration, which Squawk does not track",
 }
 
 

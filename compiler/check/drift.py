@@ -58,6 +58,7 @@ def drift(target: ir.Schema, live: ir.Schema, unmanaged_objects: Sequence[tuple[
             "unexpected-table", table=name, message=f"table {name} is not in the schema",
             fix=f"declare it in the schema, or once nothing uses it:\n"
                 f"{_sql(o.DropTable(name=name))}"))
+    out += _undeclared_objects(target, live)
     for kind, what in unmanaged_objects:
         if kind in _HYGIENE_KINDS or (kind == "index" and what in skip):
             continue
@@ -517,3 +518,26 @@ def _comments(t: ir.Table, lt: ir.Table) -> list[Finding]:
     return [finding("comment-mismatch", table=t.name, span=t.span,
                     message=f"descriptions of {', '.join(what)} differ from the schema",
                     fix=_sql(*ops))]
+
+
+def _undeclared_objects(target: ir.Schema, live: ir.Schema) -> list[Finding]:
+    """Views, functions, triggers, sequences and policies in the database that the schema
+    does not declare: named (as `unmanaged-object`, the rule for what schemac leaves in place) so
+    nothing is out of view. Declared ones that are missing or differ show in `diff`."""
+    declared: set[tuple[str, str]] = set()
+    found: list[tuple[str, str]] = []
+    for schema, into in ((target, None), (live, found)):
+        objs = [("materialized view" if v.materialized else "view", str(v.name))
+                for v in schema.views]
+        objs += [("procedure" if f.procedure else "function", f.signature)
+                 for f in schema.functions]
+        objs += [("trigger", f"{t.table}.{t.name}") for t in schema.triggers]
+        objs += [("sequence", str(q.name)) for q in schema.sequences]
+        objs += [("policy", f"{p.table}.{p.name}") for p in schema.policies]
+        if into is None:
+            declared.update(objs)
+        else:
+            into += objs
+    return [finding("unmanaged-object", table=None, object=what,
+                    message=f"{kind} {what} is not declared in the schema")
+            for kind, what in sorted(found) if (kind, what) not in declared]

@@ -10,8 +10,9 @@ single-column constraint off its column: the compiler sorts those lists by name 
 Rendering is idempotent. What the language cannot say (a line break in a
 name or message) raises a `CompileError`; nothing is dropped silently.
 
-Layout: extensions, schemas, enums, domains, then tables (a `section` line whenever the section
-changes; the first one goes before the enums), then rows. In a table: one column per line,
+Layout: extensions, schemas, enums, domains, sequences, functions, then tables (a `section`
+line whenever the section changes; the first one goes before the enums), then views, then
+rows (`compiler.generators.dsl_objects` prints the objects kept as SQL text). In a table: one column per line,
 names and types aligned, its expectations on the lines after it; then table-level constraints,
 table-wide expectations and indexes, each group after a blank line. A single-column key or
 check whose name is the derived default (`compiler.names.derive`) is written on its column;
@@ -33,6 +34,15 @@ from lark.exceptions import LarkError
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
+from compiler.generators.dsl_objects import (
+    exclusion_text,
+    function_lines,
+    policy_text,
+    sequence_line,
+    table_kind,
+    trigger_text,
+    view_lines,
+)
 from compiler.parse import grammar_text, parse_source
 from compiler.types import BUILTIN
 
@@ -56,6 +66,7 @@ class DslContent(Protocol):
     def tables(self) -> Sequence[ir.Table]: ...
     @property
     def rows(self) -> Sequence[ir.Rows]: ...
+    # also read when present: sequences, functions, views, triggers
     @property
     def sections(self) -> Sequence[str]: ...
 
@@ -106,7 +117,13 @@ def layout(content: DslContent, *, keep_order: bool | None = None,
     blocks += head
     blocks += [_enum(i, e, i in expand_enums) for i, e in enumerate(content.enums)]
     blocks += [_domain(i, d, keep_order) for i, d in enumerate(content.domains)]
+    blocks += [sequence_line(i, q, _doc, _qname, quote_name, _type, Line)
+               for i, q in enumerate(getattr(content, "sequences", ()))]
+    blocks += [function_lines(i, f, _doc, _qname, Line)
+               for i, f in enumerate(getattr(content, "functions", ()))]
     blocks += tables
+    blocks += [view_lines(i, v, _doc, _qname, _index, Line)
+               for i, v in enumerate(getattr(content, "views", ()))]
     blocks += [_rows(i, r) for i, r in enumerate(content.rows)]
     out: list[Line] = []
     for block in blocks:
@@ -357,6 +374,12 @@ def _tables(content: DslContent, keep_order: bool) -> tuple[list[list[Line]], li
     head: list[list[Line]] = []
     blocks: list[list[Line]] = []
     printed: dict[str, int] = {}
+    triggers: dict[ir.QName, list[ir.Trigger]] = {}
+    for tg in getattr(content, "triggers", ()):
+        triggers.setdefault(tg.table, []).append(tg)
+    policies: dict[ir.QName, list[ir.Policy]] = {}
+    for p in getattr(content, "policies", ()):
+        policies.setdefault(p.table, []).append(p)
 
     def section(name: str, into: list[list[Line]]) -> None:
         key = ("section", name, printed.get(name, 0))
@@ -378,7 +401,8 @@ def _tables(content: DslContent, keep_order: bool) -> tuple[list[list[Line]], li
                         section(s, blocks)
             section(t.section, blocks)
             current = t.section
-        blocks.append(_table(i, t, keep_order))
+        blocks.append(_table(i, t, keep_order, triggers.get(t.name, []),
+                             policies.get(t.name, [])))
     for s in declared:
         if s not in printed:
             section(s, head if not order else blocks)
@@ -528,7 +552,8 @@ def _member(text: str, key: Key) -> Line:
     return Line(text, 2, start=key, owner=key)
 
 
-def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
+def _table(ti: int, t: ir.Table, keep_order: bool, triggers: Sequence[ir.Trigger] = (),
+           policies: Sequence[ir.Policy] = ()) -> list[Line]:
     pl = _place(t, keep_order)
     inline: dict[int, list[str]] = {n: [] for n in range(len(t.columns))}
     if pl.pk_col is not None:
@@ -565,14 +590,28 @@ def _table(ti: int, t: ir.Table, keep_order: bool) -> list[Line]:
 
     key: Key = ("table", ti)
     renamed = f" renamed from {quote_name(t.renamed_from)}" if t.renamed_from else ""
-    header = Line(f"table {_qname(t.name)}{renamed} {{", owner=key)
+    unlogged = "unlogged " if t.unlogged else ""
+    header = Line(f"{unlogged}table {_qname(t.name)}{renamed}{table_kind(t, _qname)} {{",
+                  owner=key)
     lines = [*_doc(t.comment, 0, key, t.span), header]
     lines[0].start = key
     lines += body
     indexes = [ln for x in t.indexes for ln in (
         *_doc(x.comment, 2, ("index", ti, x.name), x.span),
         _member(_index(t.name.name, x), ("index", ti, x.name)))]
-    for group in (_table_constraints(ti, t, pl), expects("end"), indexes):
+    trigger_lines = []
+    for tg in triggers:
+        tkey: Key = ("trigger", ti, tg.name)
+        block = [*_doc(tg.comment, 2, tkey, tg.span), _member(trigger_text(tg), tkey)]
+        block[0].start = tkey
+        trigger_lines += block
+    security = [_member(text, ("rls", ti, text)) for text, on in (
+        ("enable row level security", t.row_security),
+        ("force row level security", t.force_row_security)) if on]
+    security += [_member(policy_text(p, quote_name, _member_paren), ("policy", ti, p.name))
+                 for p in policies]
+    for group in (_table_constraints(ti, t, pl), expects("end"), indexes, trigger_lines,
+                  security):
         if group:  # one blank line between columns, constraints, expectations and indexes
             lines += [Line(""), *group] if lines[-1] is not header else group
     lines.append(Line("}", start=("table_end", ti), owner=("table_end", ti), lead_indent=2))
@@ -622,6 +661,8 @@ def _table_constraints(ti: int, t: ir.Table, pl: _Placement) -> list[Line]:
     for c, cname in zip(pl.checks[pl.n_checks :], pl.check_names[pl.n_checks :], strict=True):
         head = "check " if cname is None else f"check {quote_name(cname)} "
         out.append(_member(_member_paren(head, c.expression, "", c.span), ("check", ti, c.name)))
+    out += [_member(exclusion_text(x, quote_name), ("exclusion", ti, x.name))
+            for x in t.exclusions]
     return out
 
 

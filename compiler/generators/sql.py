@@ -102,7 +102,7 @@ def _comment_lines(op: o.Op, verbose: bool) -> list[str]:
 def describe(op: o.Op) -> str:
     """One line for lists of steps: the first statement, without its semicolon, and why when
     the statement alone does not say it (a type swap starts with a rename)."""
-    stmts = op_statements(op)
+    stmts = [s for s in op_statements(op) if not s.startswith("SET ")] or op_statements(op)
     first = stmts[0].rstrip(";").replace("\n", " ")
     return f"{first} ... ({op.reason})" if len(stmts) > 1 and op.reason else first
 
@@ -216,7 +216,8 @@ def column_sql(c: ir.Column) -> str:
     return " ".join(parts)
 
 
-def constraint_sql(c: ir.PrimaryKey | ir.Unique | ir.ForeignKey | ir.Check) -> str:
+def constraint_sql(c: ir.PrimaryKey | ir.Unique | ir.ForeignKey | ir.Check | ir.Exclusion
+                   ) -> str:
     head = f"CONSTRAINT {quote_ident(c.name)} "
     match c:
         case ir.PrimaryKey():
@@ -234,6 +235,8 @@ def constraint_sql(c: ir.PrimaryKey | ir.Unique | ir.ForeignKey | ir.Check) -> s
             return head + text + _deferrable(c)
         case ir.Check():
             return head + f"CHECK ({c.expression})"
+        case ir.Exclusion():
+            return head + c.definition
     raise TypeError(c)
 
 
@@ -255,9 +258,24 @@ def _create_table_sql(op: o.CreateTable) -> list[str]:
         items.append(constraint_sql(t.primary_key))
     items += [constraint_sql(u) for u in t.uniques]
     items += [constraint_sql(c) for c in t.checks]
+    items += [constraint_sql(x) for x in t.exclusions]
     items += [constraint_sql(fk) for fk in op.foreign_keys]
-    body = ",\n".join(f"    {i}" for i in items)
-    return [f"CREATE TABLE {display(t.name)} (\n{body}\n);"]
+    body = "(\n" + ",\n".join(f"    {i}" for i in items) + "\n)" if items else "()"
+    head = "CREATE UNLOGGED TABLE" if t.unlogged else "CREATE TABLE"
+    tail = f" PARTITION BY {t.partition_by}" if t.partition_by else ""
+    if t.partition_of is not None:
+        # a partition takes its columns from its parent; only its own constraints are listed
+        body = "" if not items else " " + body
+        return [f"{head} {display(t.name)} PARTITION OF {display(t.partition_of)}{body} "
+                f"{t.partition_bound}{tail};"]
+    if t.inherits:
+        tail = f" INHERITS ({', '.join(display(p) for p in t.inherits)})" + tail
+    return [f"{head} {display(t.name)} {body}{tail};"]
+
+
+@op_statements.register
+def _set_logged_sql(op: o.SetLogged) -> list[str]:
+    return [f"ALTER TABLE {display(op.table)} SET {'LOGGED' if op.logged else 'UNLOGGED'};"]
 
 
 @op_statements.register
@@ -417,6 +435,10 @@ def _comment_sql(op: o.Comment) -> list[str]:
     kind = op.object_kind.upper()
     if op.object_kind == "column":
         target = f"{display(op.name)}.{quote_ident(op.column or '')}"
+    elif op.object_kind in ("function", "procedure"):
+        target = f"{display(op.name)}({op.column or ''})"
+    elif op.object_kind == "trigger":
+        target = f"{quote_ident(op.column or '')} ON {display(op.name)}"
     elif op.object_kind == "schema":
         target = quote_ident(op.name.name)
     else:
@@ -432,3 +454,7 @@ def _insert_rows_sql(op: o.InsertRows) -> list[str]:
     # idempotent: rows already present (by any unique key) are left alone
     return [f"INSERT INTO {display(r.table)} ({_cols(r.columns)}) VALUES\n{values}\n"
             "ON CONFLICT DO NOTHING;"]
+
+
+# The objects kept as SQL text have their writers beside them; importing registers them.
+from compiler.generators import sql_objects  # noqa: F401

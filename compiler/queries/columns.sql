@@ -9,7 +9,8 @@
 -- serial by comparing the default with that text. Identity sequences are deptype 'i'.
 -- collation: only when it differs from the type's own default collation.
 -- Columns: table oid, attnum, name, type, not null, identity, generated, default/generation
--- expression, collation, comment, owned sequence.
+-- expression, collation, comment, owned sequence, local (false: only inherited from a parent
+-- or partitioned table, so not the child's to declare).
 SELECT a.attrelid, a.attnum, a.attname,
        pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.attnotnull,
@@ -23,7 +24,8 @@ SELECT a.attrelid, a.attnum, a.attname,
             WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname
             ELSE cn.nspname || '.' || co.collname END,
        d.description,
-       own.seq::regclass::text
+       own.seq::regclass::text,
+       a.attislocal
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -46,5 +48,5 @@ LEFT JOIN pg_catalog.pg_description d
   ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
   AND d.objsubid = a.attnum
 WHERE a.attnum > 0 AND NOT a.attisdropped
-  AND c.relkind = 'r' AND NOT c.relispartition
+  AND c.relkind IN ('r', 'p')
   AND c.relnamespace = ANY (%(nsp)s::oid[])

@@ -1,7 +1,7 @@
 -- Primary key, unique, foreign key and CHECK constraints of the tables in the inspected
 -- schemas (rows of extension-owned tables are dropped by the caller, as for columns).
 -- NOT NULL constraints (contype 'n', stored here since PostgreSQL 18) are attnotnull's
--- business; exclusion constraints are reported by `unmanaged`.
+-- business. For an exclusion constraint ('x') the last column is pg_get_constraintdef.
 -- Key columns come back as attnums in declared order (conkey, confkey keep it); the caller
 -- names them from the columns it already holds, and looks up the few referenced tables
 -- outside the inspected schemas separately: joining names in here costs an index probe per
@@ -21,9 +21,12 @@ SELECT con.conrelid, con.conname, con.contype,
        false,  -- before 15
        con.confrelid, con.confkey::int2[],
        con.confupdtype, con.confdeltype,
-       CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid) END
+       CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid)
+            WHEN con.contype = 'x' THEN pg_catalog.pg_get_constraintdef(con.oid, true) END
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
-WHERE con.contype IN ('p', 'u', 'f', 'c')
-  AND c.relkind = 'r' AND NOT c.relispartition
+WHERE con.contype IN ('p', 'u', 'f', 'c', 'x')
+  AND c.relkind IN ('r', 'p')
+  -- a partition's copies of its parent's keys, and inherited checks, are the parent's
+  AND con.conislocal AND con.conparentid = 0
   AND c.relnamespace = ANY (%(nsp)s::oid[])

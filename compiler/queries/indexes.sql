@@ -29,7 +29,9 @@ WITH idx AS (
   JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
   JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-  WHERE c.relkind = 'r' AND NOT c.relispartition
+  WHERE c.relkind IN ('r', 'm', 'p')
+    -- a partition's index attached to its parent's index belongs to the parent
+    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
     AND c.relnamespace = ANY (%(nsp)s::oid[])
     -- NOT IN over a hashed subplan: one scan of pg_constraint, not a probe per index
     AND i.indexrelid NOT IN (

@@ -1,5 +1,7 @@
 -- Objects in the inspected schemas (%(nsp)s: namespace oids) that the IR cannot describe
--- yet, so that `diff` and `check` can name them instead of silently ignoring them.
+-- yet (views, functions, sequences, partitions, inheritance, unlogged tables, row-level
+-- security, and policies and triggers on tables are described elsewhere), so that
+-- `diff` and `check` can name them instead of silently ignoring them.
 -- Extension-owned objects are left out, as everywhere else.
 -- Columns: kind, schema, name (raw; sub-objects are `table.name`, functions carry their
 -- identity arguments).
@@ -15,34 +17,11 @@ WITH rel AS (
 ),
 tab AS (SELECT * FROM rel WHERE relkind IN ('r', 'p', 'f', 'm'))
 SELECT CASE r.relkind
-         WHEN 'v' THEN 'view'
-         WHEN 'm' THEN 'materialized view'
          WHEN 'f' THEN 'foreign table'
          WHEN 'c' THEN 'composite type'
-         WHEN 'S' THEN 'sequence'
-         WHEN 'p' THEN CASE WHEN r.relispartition THEN 'partition' ELSE 'partitioned table' END
-         WHEN 'r' THEN 'partition'
        END, r.nspname, r.relname
 FROM rel r
-WHERE r.relkind IN ('v', 'm', 'f', 'c')
-   OR (r.relkind = 'p')
-   OR (r.relkind = 'r' AND r.relispartition)
-   -- a sequence that no column owns (serial: deptype 'a', identity: deptype 'i')
-   OR (r.relkind = 'S' AND NOT EXISTS (
-         SELECT 1 FROM pg_catalog.pg_depend o
-         WHERE o.classid = 'pg_catalog.pg_class'::regclass AND o.objid = r.oid
-           AND o.refclassid = 'pg_catalog.pg_class'::regclass AND o.deptype IN ('a', 'i')))
-UNION ALL
-SELECT 'unlogged table', r.nspname, r.relname
-FROM rel r WHERE r.relkind = 'r' AND r.relpersistence = 'u'
-UNION ALL
-SELECT 'inherited table', r.nspname, r.relname
-FROM rel r
-WHERE r.relkind = 'r' AND NOT r.relispartition
-  AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = r.oid)
-UNION ALL
-SELECT 'row level security', r.nspname, r.relname
-FROM rel r WHERE r.relrowsecurity
+WHERE r.relkind IN ('f', 'c')
 UNION ALL
 SELECT 'virtual generated column', t.nspname, t.relname || '.' || a.attname
 FROM tab t
@@ -50,33 +29,43 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
 WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated NOT IN ('', 's')
 UNION ALL
 SELECT 'trigger', t.nspname, t.relname || '.' || tg.tgname
-FROM tab t JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = t.oid
-WHERE NOT tg.tgisinternal
+FROM rel t JOIN pg_catalog.pg_trigger tg ON tg.tgrelid = t.oid
+-- triggers on tables are managed (triggers.sql); on views (INSTEAD OF) and others not
+WHERE NOT tg.tgisinternal AND t.relkind NOT IN ('r', 'p')
 UNION ALL
+-- the IR describes a view, not its columns one by one
+SELECT 'view column comment', r.nspname, r.relname || '.' || a.attname
+FROM rel r
+JOIN pg_catalog.pg_description d
+  ON d.objoid = r.oid AND d.classoid = 'pg_catalog.pg_class'::regclass AND d.objsubid > 0
+JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum = d.objsubid
+WHERE r.relkind IN ('v', 'm')
+UNION ALL
+-- policies on tables are managed (policies.sql); those on other relations are not
 SELECT 'policy', t.nspname, t.relname || '.' || p.polname
 FROM tab t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+WHERE t.relkind NOT IN ('r', 'p')
 UNION ALL
 SELECT 'rule', t.nspname, t.relname || '.' || rw.rulename
 FROM rel t JOIN pg_catalog.pg_rewrite rw ON rw.ev_class = t.oid
 WHERE rw.rulename <> '_RETURN'
 UNION ALL
-SELECT CASE con.contype WHEN 'x' THEN 'exclusion constraint'
-                        ELSE 'not valid constraint' END,
+SELECT 'not valid constraint',
        t.nspname, t.relname || '.' || con.conname
 FROM tab t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid
-WHERE t.relkind = 'r' AND (con.contype = 'x' OR NOT con.convalidated)
+WHERE t.relkind IN ('r', 'p') AND NOT con.convalidated
 UNION ALL  -- since 18
 -- PostgreSQL 18: NOT ENFORCED constraints and temporal keys (WITHOUT OVERLAPS / PERIOD)
 SELECT CASE WHEN con.conperiod THEN 'temporal constraint'  -- since 18
             ELSE 'not enforced constraint' END,  -- since 18
        t.nspname, t.relname || '.' || con.conname  -- since 18
 FROM tab t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid  -- since 18
-WHERE t.relkind = 'r' AND (NOT con.conenforced OR con.conperiod)  -- since 18
+WHERE t.relkind IN ('r', 'p') AND (NOT con.conenforced OR con.conperiod)  -- since 18
 UNION ALL
 -- MATCH FULL, and ON DELETE SET NULL (columns) since 15: the IR has no words for them
 SELECT 'foreign key option', t.nspname, t.relname || '.' || con.conname
 FROM tab t JOIN pg_catalog.pg_constraint con ON con.conrelid = t.oid
-WHERE t.relkind = 'r' AND con.contype = 'f'
+WHERE t.relkind IN ('r', 'p') AND con.contype = 'f'
   AND (con.confmatchtype <> 's'
        OR con.confdelsetcols IS NOT NULL  -- since 15
        OR false  -- before 15
@@ -87,7 +76,7 @@ FROM tab t
 JOIN pg_catalog.pg_index i ON i.indrelid = t.oid
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-WHERE t.relkind = 'r'
+WHERE t.relkind IN ('r', 'm', 'p')
   AND (am.amname NOT IN ('btree', 'hash', 'gin', 'gist', 'spgist', 'brin') OR NOT i.indisvalid)
 UNION ALL
 SELECT 'statistics', n.nspname, s.stxname
@@ -95,13 +84,13 @@ FROM pg_catalog.pg_statistic_ext s
 JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
 WHERE s.stxnamespace = ANY (%(nsp)s::oid[])
 UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'
-                      WHEN 'w' THEN 'window function' ELSE 'function' END,
+-- functions and procedures are managed (functions.sql); aggregates are not
+SELECT CASE p.prokind WHEN 'a' THEN 'aggregate' ELSE 'window function' END,
        n.nspname,
        p.proname || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-WHERE p.pronamespace = ANY (%(nsp)s::oid[])
+WHERE p.pronamespace = ANY (%(nsp)s::oid[]) AND p.prokind IN ('a', 'w')
   AND NOT EXISTS (
     SELECT 1 FROM pg_catalog.pg_depend x
     WHERE x.classid = 'pg_catalog.pg_proc'::regclass AND x.objid = p.oid AND x.deptype = 'e')

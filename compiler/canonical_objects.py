@@ -1,0 +1,103 @@
+"""Bring declared views, functions and triggers to the text PostgreSQL prints for them.
+
+Contract: `canonicalize_objects(target, current, dev_url)` returns `target` with the
+definition of every view, function and trigger that the live database also has, but spelt
+differently, replaced by what the dev database prints for it (`pg_get_viewdef`,
+`pg_get_functiondef`, `pg_get_triggerdef`), and a function's arguments by
+`pg_get_function_identity_arguments`. Nothing is asked when every text already agrees (a
+pulled schema, or an unchanged one): that is the hot path. Everything is created inside one
+transaction on the dev database and rolled back; an object PostgreSQL refuses stays as
+declared (its own savepoint), so `diff` shows it and applying it reports PostgreSQL's error.
+Overloaded functions (one name, several argument lists) are matched only by exact arguments.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+
+import psycopg
+
+from compiler import ir
+from compiler import ops as o
+
+
+def _doubtful(target: ir.Schema, current: ir.Schema) -> bool:
+    views = {v.name: v for v in current.views}
+    for v in target.views:
+        old = views.get(v.name)
+        if old is not None and (old.definition, old.options) != (v.definition, v.options):
+            return True
+    funcs = {(f.name, f.arguments): f for f in current.functions}
+    names = {f.name for f in current.functions}
+    for f in target.functions:
+        fn = funcs.get((f.name, f.arguments))
+        if (fn is None and f.name in names) or (fn is not None and fn.definition != f.definition):
+            return True
+    pol = {(p.table, p.name): p for p in current.policies}
+    for p in target.policies:
+        old = pol.get((p.table, p.name))
+        if old is not None and old != p:
+            return True
+    trig = {(t.table, t.name): t for t in current.triggers}
+    for t in target.triggers:
+        tg = trig.get((t.table, t.name))
+        if tg is not None and tg.definition != t.definition:
+            return True
+    return False
+
+
+def canonicalize_objects(target: ir.Schema, current: ir.Schema, dev_url: str | None
+                         ) -> ir.Schema:
+    if not _doubtful(target, current):
+        return target
+    stored = _ask_server(target, dev_url)
+    if stored is None:
+        return target
+    views = {v.name: v for v in stored.views}
+    new_views = tuple(
+        dataclasses.replace(v, definition=views[v.name].definition,
+                            options=views[v.name].options, columns=views[v.name].columns)
+        if v.name in views else v for v in target.views)
+    by_name = Counter(f.name for f in target.functions)
+    stored_fns = {f.name: f for f in stored.functions if by_name[f.name] == 1}
+    exact = {(f.name, f.arguments): f for f in stored.functions}
+    new_functions = []
+    for f in target.functions:
+        got = exact.get((f.name, f.arguments)) or stored_fns.get(f.name)
+        new_functions.append(dataclasses.replace(f, arguments=got.arguments,
+                                                 definition=got.definition) if got else f)
+    triggers = {(t.table, t.name): t for t in stored.triggers}
+    new_triggers = tuple(dataclasses.replace(t, definition=triggers[(t.table, t.name)].definition)
+                         if (t.table, t.name) in triggers else t for t in target.triggers)
+    policies = {(p.table, p.name): p for p in stored.policies}
+    new_policies = tuple(
+        dataclasses.replace(p, using=got.using, with_check=got.with_check)
+        if (got := policies.get((p.table, p.name))) is not None else p for p in target.policies)
+    return dataclasses.replace(target, views=new_views, functions=tuple(new_functions),
+                               triggers=new_triggers, policies=new_policies)
+
+
+def _ask_server(target: ir.Schema, dev_url: str | None) -> ir.Schema | None:
+    from compiler.devdb import dev_connection
+    from compiler.diff import diff
+    from compiler.generators.sql import op_statements
+    from compiler.introspect import introspect
+
+    # the build of the whole target, minus what cannot matter for the printed texts
+    ops = [op for op in diff(ir.EMPTY, dataclasses.replace(target, rows=()))
+           if not isinstance(op, (o.Comment, o.InsertRows, o.AddConstraint,
+                                  o.ValidateConstraint))]
+    schemas = sorted({"public", *(n.name for n in target.namespaces)})
+    with dev_connection(dev_url) as conn:
+        with conn.transaction(force_rollback=True), conn.cursor() as cur:
+            for op in ops:
+                try:
+                    with conn.transaction():
+                        for stmt in op_statements(op):
+                            if isinstance(op, o.CreateSchema):
+                                stmt = stmt.replace("CREATE SCHEMA", "CREATE SCHEMA IF NOT EXISTS")
+                            cur.execute(stmt.encode())
+                except psycopg.Error:
+                    continue  # left as declared: diff shows it, applying it reports why
+            return introspect(conn, schemas)

@@ -1,0 +1,36 @@
+CREATE FUNCTION public.set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW IS DISTINCT FROM OLD THEN
+    NEW.updated_at := now();
+  END IF;
+  RETURN NEW;
+END;
+$$;
+CREATE TABLE public.accounts (
+    id bigserial PRIMARY KEY,
+    name character varying NOT NULL,
+    updated_at timestamp(6) without time zone NOT NULL
+);
+CREATE TABLE public.users (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES public.accounts(id),
+    email text NOT NULL,
+    deleted_at timestamp(6) without time zone,
+    updated_at timestamp(6) without time zone NOT NULL
+);
+CREATE TRIGGER accounts_set_updated_at BEFORE UPDATE ON public.accounts
+  FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+CREATE TRIGGER users_set_updated_at BEFORE UPDATE ON public.users
+  FOR EACH ROW EXECUTE FUNCTION public.set_updated_at();
+CREATE VIEW public.active_users AS
+ SELECT id, account_id, email FROM public.users WHERE deleted_at IS NULL;
+CREATE VIEW public.users_per_account AS
+ SELECT account_id, count(*) AS n FROM public.active_users GROUP BY account_id;
+CREATE SEQUENCE public.invoice_number_seq AS integer START WITH 1000 MINVALUE 1000;
+CREATE TABLE public.invoices (
+    id bigserial PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES public.accounts(id),
+    number integer DEFAULT nextval('public.invoice_number_seq'::regclass) NOT NULL
+);
+ALTER SEQUENCE public.invoice_number_seq OWNED BY public.invoices.number;
+CREATE FUNCTION public.legacy_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM public.users $$;
