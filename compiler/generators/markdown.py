@@ -172,6 +172,29 @@ def _table_key(table: ir.Table) -> tuple[str, str]:
     return (table.name.name, table.name.schema)
 
 
+def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
+    """Views, routines, triggers, sequences and policies: (kind, name, description, SQL)."""
+    out: list[tuple[str, str, str, str]] = []
+    for v in sorted(schema.views, key=lambda v: v.name):
+        kind = "materialized view" if v.materialized else "view"
+        out.append((kind, _code(str(v.name)), v.comment or "", v.definition.strip()))
+    for f in sorted(schema.functions, key=lambda f: (f.name, f.arguments)):
+        kind = "procedure" if f.procedure else "function"
+        out.append((kind, _code(f"{f.name}({f.arguments})"), f.comment or "", ""))
+    for t in sorted(schema.triggers, key=lambda t: (t.table, t.name)):
+        out.append(("trigger", _code(f"{t.table}.{t.name}"), t.comment or "",
+                    t.definition.strip()))
+    for q in sorted(schema.sequences, key=lambda q: q.name):
+        owner = f"owned by {q.owned_by[0]}.{q.owned_by[1]}" if q.owned_by else ""
+        out.append(("sequence", _code(str(q.name)), q.comment or owner, ""))
+    for p in sorted(schema.policies, key=lambda p: (p.table, p.name)):
+        rule = f"for {p.command} to {', '.join(p.roles)}"
+        rule += f" using ({p.using})" if p.using else ""
+        rule += f" with check ({p.with_check})" if p.with_check else ""
+        out.append(("policy", _code(f"{p.table}.{p.name}"), _code(rule), ""))
+    return tuple(out)
+
+
 def _document(schema: ir.Schema) -> dict[str, object]:
     anchors = _Anchors()
     tables = sorted(schema.tables, key=_table_key)
@@ -216,6 +239,12 @@ def _document(schema: ir.Schema) -> dict[str, object]:
         ("Domains", len(schema.domains)),
         ("Extensions", len(schema.extensions)),
         ("Reference rows", sum(len(r.values) for r in schema.rows)),
+        ("Views", sum(1 for v in schema.views if not v.materialized)),
+        ("Materialized views", sum(1 for v in schema.views if v.materialized)),
+        ("Functions and procedures", len(schema.functions)),
+        ("Triggers", len(schema.triggers)),
+        ("Sequences", len(schema.sequences)),
+        ("Policies", len(schema.policies)),
     ]
     counts += [(label, n) for label, n in optional if n]
 
@@ -237,6 +266,7 @@ def _document(schema: ir.Schema) -> dict[str, object]:
         "orphan_rows": tuple(
             (_code(str(r.table)), _rows_view(r)) for r in orphan_rows
         ),
+        "objects": _objects(schema),
         "mermaid": _mermaid(tables),
     }
 
