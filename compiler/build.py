@@ -14,7 +14,8 @@ from compiler.plan import make_plan
 
 def ddl(schema: ir.Schema) -> str:
     plan = make_plan(diff(ir.EMPTY, schema))
-    return render_script(plan, title="DDL for an empty database: psql -v ON_ERROR_STOP=1 -f schema.sql")
+    return render_script(
+        plan, title="DDL for an empty database: psql -v ON_ERROR_STOP=1 -f schema.sql")
 
 
 def build_outputs(schema: ir.Schema) -> dict[str, str]:

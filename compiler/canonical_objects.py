@@ -36,8 +36,8 @@ def _doubtful(target: ir.Schema, current: ir.Schema) -> bool:
             return True
     pol = {(p.table, p.name): p for p in current.policies}
     for p in target.policies:
-        old = pol.get((p.table, p.name))
-        if old is not None and old != p:
+        old_policy = pol.get((p.table, p.name))
+        if old_policy is not None and old_policy != p:
             return True
     trig = {(t.table, t.name): t for t in current.triggers}
     for t in target.triggers:
@@ -72,8 +72,9 @@ def canonicalize_objects(target: ir.Schema, current: ir.Schema, dev_url: str | N
                          if (t.table, t.name) in triggers else t for t in target.triggers)
     policies = {(p.table, p.name): p for p in stored.policies}
     new_policies = tuple(
-        dataclasses.replace(p, using=got.using, with_check=got.with_check)
-        if (got := policies.get((p.table, p.name))) is not None else p for p in target.policies)
+        dataclasses.replace(p, using=got_policy.using, with_check=got_policy.with_check)
+        if (got_policy := policies.get((p.table, p.name))) is not None else p
+        for p in target.policies)
     return dataclasses.replace(target, views=new_views, functions=tuple(new_functions),
                                triggers=new_triggers, policies=new_policies)
 

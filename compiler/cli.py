@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import sys
-from enum import IntEnum
+from enum import Enum, IntEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from compiler.errors import CompileError, Diagnostic, Severity, UserError, render
+
+if TYPE_CHECKING:
+    from compiler.migrate import Migration
 
 
 class Exit(IntEnum):
@@ -212,7 +215,7 @@ def _plan_text(migration: object, db: str) -> str:
 
 
 def _migration(db: str, schema_dir: Path, allow_destructive: bool, drop_deprecated: bool,
-               dev_url: str | None):  # type: ignore[no-untyped-def]
+               dev_url: str | None) -> Migration:
     from compiler.db import connect
     from compiler.migrate import plan_migration
 
@@ -234,7 +237,7 @@ DevUrl = Annotated[str | None, typer.Option(
     "expressions (default: an embedded PostgreSQL started on demand).")]
 
 
-class DiffFormat(str, __import__("enum").Enum):
+class DiffFormat(str, Enum):
     sql = "sql"
     json = "json"
 
@@ -331,7 +334,7 @@ def apply(
               "withheld; rerun with --allow-destructive to include them")
 
 
-class CheckFormat(str, __import__("enum").Enum):
+class CheckFormat(str, Enum):
     md = "md"
     json = "json"
     sarif = "sarif"
@@ -388,7 +391,7 @@ def check(
         raise typer.Exit(int(Exit.DRIFT))
 
 
-class Split(str, __import__("enum").Enum):
+class Split(str, Enum):
     section = "section"
     schema = "schema"
     none = "none"

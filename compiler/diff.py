@@ -24,7 +24,8 @@ class DiffOptions:
     drop_deprecated: bool = False
 
 
-def diff(current: ir.Schema, target: ir.Schema, options: DiffOptions | None = None) -> tuple[o.Op, ...]:
+def diff(current: ir.Schema, target: ir.Schema,
+         options: DiffOptions | None = None) -> tuple[o.Op, ...]:
     options = options or DiffOptions()
     out: list[o.Op] = []
     out += _namespaces(current, target)
@@ -176,7 +177,8 @@ def _tables(cur: ir.Schema, tgt: ir.Schema, options: DiffOptions) -> list[o.Op]:
     created: set[ir.QName] = set()
     deferred_fks: list[o.Op] = []
     for t in created_order:
-        inline, later = [], []
+        inline: list[ir.ForeignKey] = []
+        later: list[ir.ForeignKey] = []
         for fk in t.foreign_keys:
             target_ready = fk.ref_table in created or fk.ref_table == t.name or (
                 fk.ref_table in have)
@@ -376,7 +378,7 @@ def _constraint_changes(old: ir.Table, new: ir.Table) -> list[o.Op]:
     # which the table does not list, are there)
     absent = {c.name for c in new.columns if c.deprecated} - {c.name for c in old.columns}
 
-    def pair(a: Iterable[Named], b: Iterable[Named]) -> None:
+    def pair(a: Iterable[_Key], b: Iterable[_Key]) -> None:
         olds = {x.name: x for x in a}
         news = {x.name: x for x in b}
         _renames(olds, news, lambda x, y: out.append(
@@ -454,6 +456,7 @@ def _constraint_changes(old: ir.Table, new: ir.Table) -> list[o.Op]:
 
 
 Named = TypeVar("Named", ir.PrimaryKey, ir.Unique, ir.ForeignKey, ir.Index)
+_Key = TypeVar("_Key", ir.PrimaryKey, ir.Unique, ir.ForeignKey)
 
 
 def _renames(olds: dict[str, Named], news: dict[str, Named],

@@ -59,15 +59,17 @@ def render(diagnostic: Diagnostic, source: str | None = None) -> str:
         lines = [f"{span}: {head}"]
         if source is None:
             source = _read_quietly(span.path)
-        text = source.splitlines()[span.line - 1] if source and span.line >= 1 else None
-        if text is not None and span.line - 1 < len(source.splitlines()):
+        source_lines = source.splitlines() if source else []
+        text = source_lines[span.line - 1] if 1 <= span.line <= len(source_lines) else None
+        if text is not None:
             gutter = f"{span.line:>4} | "
             lines.append(gutter + text.expandtabs(1))
             width = 1
             if span.end_line == span.line and span.end_col and span.end_col > span.col:
                 width = span.end_col - span.col
             width = max(1, min(width, len(text) - span.col + 2))
-            lines.append(" " * (len(gutter) - 2) + "| " + " " * (span.col - 1) + "^" + "~" * (width - 1))
+            caret = " " * (span.col - 1) + "^" + "~" * (width - 1)
+            lines.append(" " * (len(gutter) - 2) + "| " + caret)
     if diagnostic.hint:
         lines.append(f"  hint: {diagnostic.hint}")
     return "\n".join(lines)

@@ -163,9 +163,9 @@ def _anchors(text: str, parsed: ParsedFile) -> tuple[list[tuple[int, int, Key]],
             for k, r in enumerate(c for c in subtrees if c.data == "row"):
                 at(r, ("row", i, k))
         if kind == "view":
-            members = next((c for c in subtrees if c.data == "view_members"), None)
-            if members is not None:
-                for x in members.children:
+            view_members = next((c for c in subtrees if c.data == "view_members"), None)
+            if view_members is not None:
+                for x in view_members.children:
                     if isinstance(x, Tree):
                         ix = parsed.views[i].indexes[len([a for a in anchors
                                                           if a[2][:2] == ("view_index", i)])]

@@ -129,7 +129,8 @@ def preflight(conn: psycopg.Connection[tuple[object, ...]], ops: tuple[o.Op, ...
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(audit.sql.encode())
                 row = cur.fetchone()
-            count, sample = (int(row[0] or 0), row[1]) if row else (0, None)
+            count = int(str(row[0] or 0)) if row else 0
+            sample = list(row[1]) if row and isinstance(row[1], list) else None
             if count:
                 verb = "VALIDATE" if isinstance(op, o.AddConstraint) else "this step"
                 shown = f" (e.g. {', '.join(map(str, sample))})" if sample else ""

@@ -218,7 +218,7 @@ class AlterColumnType(Op):
     narrowing: bool = False
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return self.narrowing
 
 
@@ -275,7 +275,7 @@ class DropConstraint(Op):
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return not self.replaced
 
 
@@ -303,11 +303,11 @@ class CreateIndex(Op):
     phase: ClassVar[Phase] = Phase.ADD_DEPENDENTS
 
     @property
-    def transactional(self) -> bool:
+    def transactional(self) -> bool:  # type: ignore[override]
         return not self.concurrently
 
     @property
-    def lock(self) -> str:
+    def lock(self) -> str:  # type: ignore[override]
         return SHARE_UPDATE_EXCLUSIVE if self.concurrently else SHARE
 
 
@@ -320,11 +320,11 @@ class DropIndex(Op):
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return not self.replaced
 
     @property
-    def transactional(self) -> bool:
+    def transactional(self) -> bool:  # type: ignore[override]
         return not self.concurrently
 
 
@@ -341,7 +341,7 @@ class Comment(Op):
     lock: ClassVar[str] = SHARE_UPDATE_EXCLUSIVE
 
     @property
-    def phase(self) -> Phase:  # an index is described once it exists
+    def phase(self) -> Phase:  # type: ignore[override]  # an index is described once it exists
         return Phase.ADD_DEPENDENTS if self.object_kind in (
             "index", "view", "materialized view", "trigger", "sequence") else Phase.ALTER
 
@@ -364,7 +364,7 @@ class Unmanaged(Op):
 
 
 # Ops of the objects kept as SQL text, defined beside their diff (imported last: they build on Op).
-from compiler.ops_objects import (
+from compiler.ops_objects import (  # noqa: E402
     AlterSequence,
     CreateFunction,
     CreatePolicy,

@@ -34,7 +34,7 @@ class DropView(Op):
     lock: ClassVar[str] = ACCESS_EXCLUSIVE
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return not self.replaced
 
 
@@ -55,7 +55,7 @@ class DropFunction(Op):
     lock: ClassVar[str] = NO_LOCK
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return not self.replaced
 
 
@@ -74,7 +74,7 @@ class DropTrigger(Op):
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return not self.replaced
 
 
@@ -124,7 +124,7 @@ class DropPolicy(Op):
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return not self.replaced
 
 
@@ -138,5 +138,5 @@ class SetRowSecurity(Op):
     force: bool | None = None
 
     @property
-    def destructive(self) -> bool:
+    def destructive(self) -> bool:  # type: ignore[override]
         return self.enable is False or self.force is False

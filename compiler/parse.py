@@ -149,7 +149,8 @@ def _syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic
         label = err.match_examples(parser().parse, _examples(), use_accepts=False)
     line = getattr(err, "line", 1) or 1
     col = getattr(err, "column", 1) or 1
-    if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
+    at_end = isinstance(err, UnexpectedToken) and err.token.type == "$END"
+    if isinstance(err, UnexpectedEOF) or at_end:
         lines = text.splitlines() or [""]
         line, col = len(lines), len(lines[-1]) + 1
     found = _found(err)
@@ -574,10 +575,11 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
 
     def column_def(self, c: list[Any]) -> _Col:
         if len(c) == 2:
-            col = c[1]
+            col: _Col = c[1]
             col.column = _replace(col.column, comment=c[0])
             return col
-        return c[0]
+        only: _Col = c[0]
+        return only
 
     @v_args(meta=True)
     def table(self, meta: Any, c: list[Any]) -> ir.Table:
@@ -593,7 +595,8 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
             elif isinstance(m, tuple) and m and m[0] == "policy":
                 self.out.policies.append(ir.Policy(table=qn, span=m[2], **m[1]))
             elif isinstance(m, tuple) and m and m[0] == "rls":
-                kinds.append(_TableKind(**{m[1]: True}))
+                flag: dict[str, Any] = {m[1]: True}
+                kinds.append(_TableKind(**flag))
         members = [m for m in members if not (isinstance(m, tuple) and m
                                               and m[0] in ("trigger", "policy", "rls"))]
         renamed_from = None
@@ -763,7 +766,8 @@ def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | N
                         b.diagnostics.append(Diagnostic(
                             f"table `{t}` has a second primary key", ispan,
                             "declare one composite key instead: `primary key (a, b)`"))
-                    pk = ir.PrimaryKey(name=names.derive(t, "pkey"), columns=(col.name,), span=ispan)
+                    pk = ir.PrimaryKey(name=names.derive(t, "pkey"), columns=(col.name,),
+                                       span=ispan)
                 elif kind == "unique":
                     uniques.append(ir.Unique(name=names.derive(t, col.name, "key"),
                                              columns=(col.name,), nulls_not_distinct=payload,

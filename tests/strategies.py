@@ -93,7 +93,8 @@ _ONE_IN = {n: st.integers(0, n - 1).map(lambda k: k == 0) for n in (3, 4, 5)}
 @dataclasses.dataclass(frozen=True)
 class _Type:
     text: str  # format_type spelling, as the IR holds it
-    kind: str  # int | numeric | text | bool | time | date | uuid | json | bytea | inet | array | enum
+    # int | numeric | text | bool | time | date | uuid | json | bytea | inet | array | enum
+    kind: str
     default: tuple[str, ...]  # defaults that fit
     enum: ir.Enum | None = None
 
@@ -359,7 +360,8 @@ def _index(draw: Callable[..., Any], t: str, columns: list[ir.Column],
         cols = [c.name for c in columns if kinds[c.name].kind in ("json", "array")]
         if not cols:
             return None
-        elements: tuple[ir.IndexElement, ...] = (ir.IndexElement(column=draw(st.sampled_from(cols))),)
+        elements: tuple[ir.IndexElement, ...] = (
+            ir.IndexElement(column=draw(st.sampled_from(cols))),)
         unique = False
     elif method == "hash":
         elements = (ir.IndexElement(column=draw(st.sampled_from([c.name for c in columns]))),)

@@ -397,7 +397,8 @@ def test_json_validity_streamed_before_pg16(drifted: Checked, seed: ir.Schema) -
         late = run_audits(conn, old, timeout_ms=0)
         conn.rollback()
     counts = [(o.table, o.count) for o in streamed.outcomes]
-    assert sorted(counts) == [("plans", 0), ("subscriptions", 0), ("teams", 1), ("webhook_events", 1)]
+    assert sorted(counts) == [
+        ("plans", 0), ("subscriptions", 0), ("teams", 1), ("webhook_events", 1)]
     if server is not None:
         assert counts == [(o.table, o.count) for o in server.outcomes]
     assert {f.table: f.sample for f in streamed.findings} == {

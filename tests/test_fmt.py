@@ -279,7 +279,8 @@ def render_table(body: str) -> str:
 
 
 @pytest.mark.parametrize(("written", "printed"), [
-    ("integer", "int"), ("int4", "int"), ("bool", "bool"), ("character varying(255)", "varchar(255)"),
+    ("integer", "int"), ("int4", "int"), ("bool", "bool"),
+    ("character varying(255)", "varchar(255)"),
     ("varchar(20)[]", "varchar(20)[]"), ("char", "char"), ("character(3)", "char(3)"),
     ("timestamp with time zone", "timestamptz"), ("timestamp(3) with time zone", "timestamptz(3)"),
     ("timestamp without time zone", "timestamp"), ("time(2)", "time(2)"), ("timetz", "timetz"),

@@ -32,7 +32,8 @@ def _introspect(dsn: str, schemas: list[str] | None = None) -> ir.Schema:
 
 def _table(schema: ir.Schema, name: str, ns: str = "public") -> ir.Table:
     table = schema.table(Q(schema=ns, name=name))
-    assert table is not None, f"{ns}.{name} not introspected: {[str(t.name) for t in schema.tables]}"
+    names = [str(t.name) for t in schema.tables]
+    assert table is not None, f"{ns}.{name} not introspected: {names}"
     return table
 
 
@@ -227,7 +228,8 @@ def test_indexes(fresh_db: str, pg_major: int) -> None:
         "events_pattern": ir.Index(name="events_pattern",
                                    elements=(E(column="email", opclass="text_pattern_ops"),)),
         "events_kind_pattern": ir.Index(
-            name="events_kind_pattern", elements=(E(column="kind", opclass="varchar_pattern_ops"),)),
+            name="events_kind_pattern",
+            elements=(E(column="kind", opclass="varchar_pattern_ops"),)),
         "events_coll": ir.Index(name="events_coll", elements=(E(column="email", collation="C"),)),
         # the column's own collation is not repeated on the index
         "events_title": ir.Index(name="events_title", elements=(E(column="title"),)),

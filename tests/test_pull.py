@@ -16,9 +16,9 @@ import sys
 import uuid
 from pathlib import Path
 
+import pgserver
 import pytest
 
-import pgserver
 from compiler.build import ddl
 from compiler.db import connect
 from compiler.introspect import introspect

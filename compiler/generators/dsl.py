@@ -12,7 +12,8 @@ name or message) raises a `CompileError`; nothing is dropped silently.
 
 Layout: extensions, schemas, enums, domains, sequences, functions, then tables (a `section`
 line whenever the section changes; the first one goes before the enums), then views, then
-rows (`compiler.generators.dsl_objects` prints the objects kept as SQL text). In a table: one column per line,
+rows (`compiler.generators.dsl_objects` prints the objects kept as SQL text). In a table: one
+column per line,
 names and types aligned, its expectations on the lines after it; then table-level constraints,
 table-wide expectations and indexes, each group after a blank line. A single-column key or
 check whose name is the derived default (`compiler.names.derive`) is written on its column;

@@ -457,4 +457,4 @@ def _insert_rows_sql(op: o.InsertRows) -> list[str]:
 
 
 # The objects kept as SQL text have their writers beside them; importing registers them.
-from compiler.generators import sql_objects  # noqa: F401
+from compiler.generators import sql_objects  # noqa: E402, F401
