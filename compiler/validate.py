@@ -46,6 +46,7 @@ def compile_files(files: Iterable[ParsedFile]) -> tuple[ir.Schema, list[Diagnost
 class _Validator:
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.enum_by_type: dict[str, ir.Enum] = {}
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint))
@@ -72,6 +73,8 @@ class _Validator:
         # a partition or an inheriting table also has its parents' columns: checked with them,
         # kept without them
         whole = {name: _with_inherited(t, tables) for name, t in tables.items()}
+        # columns name their enum as format_type spells it: look it up once per column
+        self.enum_by_type = {display(n): e for n, e in enums.items()}
         resolved = {name: dataclasses.replace(self._check_table(whole[name], whole, enums),
                                               columns=t.columns)
                     for name, t in tables.items()}
@@ -202,7 +205,7 @@ class _Validator:
         if (c.identity or c.generated) and c.default is not None:
             self.error(f"column `{c.name}` cannot have both a default and "
                        f"{'identity' if c.identity else 'a generation expression'}", c.span)
-        enum = next((e for n, e in enums.items() if display(n) == base_of(c.type)), None)
+        enum = self.enum_by_type.get(base_of(c.type))
         if enum and c.default is not None:
             m = re.fullmatch(r"'((?:[^']|'')*)'(?:::.*)?", c.default)
             if m and m.group(1).replace("''", "'") not in enum.values:
