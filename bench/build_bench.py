@@ -1,0 +1,336 @@
+"""`schemac build` benchmark: whole-process wall time and peak RSS, cold / warm parse cache /
+one file of a many-file schema changed; one file vs many files; and an in-process breakdown
+(imports, grammar, parse, validate, DDL, Markdown) measured in a fresh child process.
+
+    .venv/bin/python bench/build_bench.py --quick       # smoke run, well under a minute
+    .venv/bin/python bench/build_bench.py               # 17, 1,000 and 10,000 tables
+    .venv/bin/python bench/build_bench.py --profile 1000  # + pyinstrument/cProfile reports
+
+Results: printed as Markdown and saved to bench/.work/build_results.{md,json}; profiles to
+bench/.work/profile-build-*.txt. Issue targets: 17 tables < 0.3 s (whole process); 10,000
+tables < 5 s cold; < 1 s when one file of a many-file schema changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (
+    SCHEMAC,
+    WORK,
+    Sample,
+    base_env,
+    command_line,
+    fresh_dir,
+    machine,
+    repeat,
+    run,
+    source_root,
+    table,
+    use_snapshot,
+)
+from gen_schema import write_schema
+
+BUILD = WORK / "build"
+
+
+def bundled(layout: str) -> Path:
+    """The bundled schema/ (17 tables), copied so that edits never touch the checkout."""
+    out = fresh_dir(BUILD / f"s17-{layout}")
+    files = sorted((source_root() / "schema").glob("*.schema"))
+    if layout == "one":
+        (out / "schema.schema").write_text("\n".join(f.read_text() for f in files))
+    else:
+        for f in files:
+            shutil.copy(f, out / f.name)
+    return out
+
+
+def schema_dir(n: int, layout: str) -> Path:
+    if n == 17:
+        return bundled(layout)
+    d = BUILD / f"s{n}-{layout}"
+    write_schema(d, n, one_file=(layout == "one"))
+    return d
+
+
+def edit_one_file(d: Path, i: int) -> None:
+    """Change one table's description in one file (a different edit every time)."""
+    files = sorted(d.glob("*.schema"))
+    f = files[len(files) // 2]
+    text = f.read_text()
+    pos = text.index("\n  /// ", text.index("table ")) + 3  # a column's description
+    line_end = text.index("\n", pos)
+    f.write_text(text[:pos] + f"/// edited description #{i}" + text[line_end:])
+
+
+def build_cmd(d: Path, out: Path) -> list[str]:
+    return [SCHEMAC, "build", "--schema", str(d), "--out", str(out)]
+
+
+def whole_process(n: int, layout: str, repeats: int, cases: list[str]) -> list[dict[str, object]]:
+    d = schema_dir(n, layout)
+    cache = BUILD / f"cache-{n}-{layout}"
+    out = BUILD / f"out-{n}-{layout}"
+    env = base_env(SCHEMAC_CACHE_DIR=str(cache))
+    rows: list[dict[str, object]] = []
+
+    def one(_: int) -> object:
+        r = run(build_cmd(d, out), env=env, timeout=1800)
+        assert "tables)" in r.stdout, r.stdout
+        return r
+
+    def record(case: str, s: Sample) -> None:
+        rows.append({"tables": n, "layout": layout, "case": case, "median_s": s.median,
+                     "spread": s.spread, "peak_rss_mb": s.peak_mb, "walls": s.walls})
+        print(f"  {n:>6} {layout:4} {case:12} {s.median:8.3f} s  {s.spread}  "
+              f"{s.peak_mb:.0f} MB", flush=True)
+
+    if "cold" in cases:
+        record("cold", repeat(one, repeats, before=lambda _: fresh_dir(cache)))  # type: ignore[arg-type]
+    else:
+        fresh_dir(cache)
+        one(0)  # fill the cache
+    if "warm" in cases:
+        record("warm", repeat(one, repeats))  # type: ignore[arg-type]
+    if "one-changed" in cases and layout == "many":
+        record("one-changed", repeat(one, repeats,  # type: ignore[arg-type]
+                                     before=lambda i: edit_one_file(d, i)))
+    return rows
+
+
+# --- in-process breakdown (runs in a fresh child so that imports are really cold) -----------
+
+
+def child_breakdown(d: Path, out: Path) -> None:
+    import resource
+
+    t = [time.perf_counter()]
+    import compiler.cli
+    t.append(time.perf_counter())
+    import compiler.build
+    import compiler.generators.markdown
+    import compiler.generators.sql
+    import compiler.load
+    import compiler.validate  # noqa: F401
+    t.append(time.perf_counter())
+    from lark import Lark
+
+    from compiler.parse import grammar_text, parse_source, parser
+
+    # what the first run on a machine pays (the parser() below may find Lark's table cache)
+    Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
+         maybe_placeholders=False)
+    t.append(time.perf_counter())
+    parser()
+    t.append(time.perf_counter())
+    from compiler.load import load_schema, read_text, schema_files
+
+    parsed = [parse_source(read_text(f), str(f)) for f in schema_files(d)]
+    t.append(time.perf_counter())
+    load_schema(d, use_cache=False)  # as `build` parses (possibly in parallel) + validate
+    t.append(time.perf_counter())
+    import pickle
+
+    blobs = [pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in parsed]
+    t.append(time.perf_counter())
+    parsed = [pickle.loads(b) for b in blobs]
+    t.append(time.perf_counter())
+    from compiler.validate import compile_files
+
+    schema, _warnings = compile_files(parsed)
+    t.append(time.perf_counter())
+    from compiler.build import ddl
+
+    sql = ddl(schema)
+    t.append(time.perf_counter())
+    from compiler.generators.markdown import render_markdown
+
+    md = render_markdown(schema)
+    t.append(time.perf_counter())
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "schema.sql").write_text(sql)
+    (out / "schema.md").write_text(md)
+    t.append(time.perf_counter())
+    names = ["import cli (typer)", "import compiler (lark, jinja2)",
+             "(grammar from scratch: first run on a machine)",
+             "grammar (parser(), as every run builds or loads it)",
+             "parse, serial (parse_source per file: CPU cost)",
+             "load_schema(use_cache=False) (parse as build does + validate)", "(pickle dump: cache write)", "cache read (pickle load)",
+             "validate (compile_files)", "generate DDL (ddl)", "generate docs (render_markdown)",
+             "write files"]
+    phases = {k: t[i + 1] - t[i] for i, k in enumerate(names)}
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"phases": phases, "tables": len(schema.tables),
+                      "columns": sum(len(x.columns) for x in schema.tables),
+                      "source_mb": sum(f.stat().st_size for f in schema_files(d)) / 1e6,
+                      "sql_mb": len(sql) / 1e6, "md_mb": len(md) / 1e6, "rss_mb": rss}))
+
+
+def breakdown(n: int) -> dict[str, object]:
+    d = schema_dir(n, "many")
+    r = run([sys.executable, __file__, "--child-breakdown", str(d), str(BUILD / "out-bd")],
+            env=base_env(SCHEMAC_CACHE_DIR=str(fresh_dir(BUILD / "cache-bd"))), timeout=3600)
+    data: dict[str, object] = json.loads(r.stdout.strip().splitlines()[-1])
+    data["process_wall_s"] = r.wall
+    data["n"] = n
+    phases = data["phases"]
+    assert isinstance(phases, dict)
+    print(f"  breakdown {n}: " + ", ".join(f"{k}={v:.3f}" for k, v in phases.items()), flush=True)
+    return data
+
+
+# --- profiles --------------------------------------------------------------------------------
+
+
+def profile(n: int) -> None:
+    """pyinstrument (if installed) and cProfile of an in-process cold build of n tables."""
+    d = schema_dir(n, "many")
+    code = (
+        "import sys, os\n"
+        "from compiler.load import load_schema\n"
+        "from compiler.build import build_outputs\n"
+        f"s, w = load_schema({str(d)!r}, use_cache=False)\n"
+        "o = build_outputs(s)\n"
+    )
+    script = WORK / "profile_build.py"
+    script.write_text(code)
+    try:
+        import pyinstrument  # noqa: F401
+
+        out = WORK / f"profile-build-{n}-pyinstrument.txt"
+        run([sys.executable, "-m", "pyinstrument", "--show-all", "-o", str(out), str(script)],
+            env=base_env(), timeout=3600)
+        print(f"  wrote {out}")
+    except ImportError:
+        print("  pyinstrument not installed: cProfile only")
+    pstats_file = WORK / f"profile-build-{n}.pstats"
+    run([sys.executable, "-m", "cProfile", "-o", str(pstats_file), str(script)], env=base_env(),
+        timeout=3600)
+    import io
+    import pstats
+
+    buf = io.StringIO()
+    st = pstats.Stats(str(pstats_file), stream=buf)
+    st.sort_stats("tottime").print_stats(30)
+    st.sort_stats("cumulative").print_stats(45)
+    out = WORK / f"profile-build-{n}-cprofile.txt"
+    out.write_text(buf.getvalue())
+    print(f"  wrote {out}")
+
+
+# --- driver ----------------------------------------------------------------------------------
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="17 and 100 tables, 3 repeats")
+    ap.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                    help="table counts (17 = the bundled schema/), e.g. 17,1000,10000")
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--profile", type=int, default=None, metavar="N",
+                    help="also profile an in-process cold build of N tables")
+    ap.add_argument("--no-breakdown", action="store_true")
+    ap.add_argument("--one-file-big", action="store_true",
+                    help="also time the one-file layout at 5,000+ tables (minutes per build)")
+    ap.add_argument("--live", action="store_true",
+                    help="benchmark the working tree instead of a snapshot of HEAD")
+    ap.add_argument("--rev", default=None, help="benchmark this commit (default HEAD)")
+    ap.add_argument("--child-breakdown", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child_breakdown:
+        child_breakdown(*args.child_breakdown)
+        return 0
+
+    sizes = args.sizes or ([17, 100] if args.quick else [17, 1000, 10000])
+    repeats = args.repeats or (3 if args.quick else 5)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    code = use_snapshot(args.live, args.rev)
+    print(f"machine: {machine()}\ncode: {code}", flush=True)
+
+    floor = {}
+    env = base_env()
+    floor["python -c pass"] = repeat(lambda _: run([sys.executable, "-c", "pass"], env=env),
+                                     repeats).median
+    floor["python -c 'import compiler.cli'"] = repeat(
+        lambda _: run([sys.executable, "-c", "import compiler.cli"], env=env), repeats).median
+    floor["schemac --help"] = repeat(lambda _: run([SCHEMAC, "--help"], env=env), repeats).median
+    print("  floor: " + ", ".join(f"{k}={v:.3f}" for k, v in floor.items()), flush=True)
+
+    rows: list[dict[str, object]] = []
+    for n in sizes:
+        big = n >= 5000
+        # At 10k a build takes minutes until the docs generator is fixed: the one-file layout
+        # (parse cost is the same per byte) is only timed with --one-file-big.
+        for layout in (["many"] if big and not args.one_file_big else ["many", "one"]):
+            cases = ["cold", "warm", "one-changed"] if layout == "many" else ["cold", "warm"]
+            rows += whole_process(n, layout, repeats, cases)
+    breakdowns = [] if args.no_breakdown else [breakdown(n) for n in sizes]
+    if args.profile:
+        profile(args.profile)
+
+    # --- report ---
+    by = {(r["tables"], r["layout"], r["case"]): r for r in rows}
+    small = by.get((17, "many", "warm")) or by.get((17, "many", "cold"))
+    report = [f"Command: `{command_line()}`  ", f"Machine: {machine()}  ",
+              f"Code under test: {code}  ",
+              f"Total benchmark time: {time.perf_counter() - started:.0f} s", "",
+              "Process floor (median): " + ", ".join(f"`{k}` {v:.3f} s" for k, v in floor.items()),
+              "", "Whole process (`schemac build --schema DIR --out OUT`), median wall seconds:",
+              ""]
+    trows = []
+    for r in rows:
+        base = by.get((r["tables"], r["layout"], "cold"))
+        ratio = f"{r['median_s'] / base['median_s']:.2f}" if base else ""
+        per_table = 1000 * r["median_s"] / r["tables"]  # type: ignore[operator]
+        trows.append([r["tables"], r["layout"], r["case"], r["median_s"], r["spread"], ratio,
+                      f"{per_table:.2f}", f"{r['peak_rss_mb']:.0f}"])
+    report.append(table(["tables", "files", "case", "median s", "min–max", "÷ cold",
+                         "ms/table", "peak RSS MB"], trows))
+    if breakdowns:
+        report += ["", ("In-process breakdown (fresh child process, parse without cache, "
+                   "many-file layout), seconds:"), ""]
+        names = list(breakdowns[0]["phases"])  # type: ignore[call-overload]
+        head = ["phase"] + [f"{b['n']} tables" for b in breakdowns]
+        brows = []
+        for k in names:
+            brows.append([k] + [f"{b['phases'][k]:.3f}" for b in breakdowns])  # type: ignore[index]
+        brows.append(["**child wall (whole process)**"]
+                     + [f"{b['process_wall_s']:.3f}" for b in breakdowns])
+        brows.append(["peak RSS MB"] + [f"{b['rss_mb']:.0f}" for b in breakdowns])
+        brows.append(["source MB / columns"] + [f"{b['source_mb']:.2f} / {b['columns']}"
+                                                for b in breakdowns])
+        report.append(table(head, brows))
+
+    def verdict(label: str, value: float | None, limit: float) -> str:
+        if value is None:
+            return f"- {label}: not measured"
+        ok = "MET" if value < limit else "NOT MET"
+        return f"- {label}: {value:.2f} s vs < {limit} s: **{ok}** ({value / limit:.1f}x the target)"
+
+    cold10k = by.get((10000, "many", "cold"))
+    one10k = by.get((10000, "many", "one-changed"))
+    report += ["", "Targets:",
+               verdict("17 tables, whole process (warm)", small["median_s"] if small else None,
+                       0.3),
+               verdict("10,000 tables cold", cold10k["median_s"] if cold10k else None, 5.0),
+               verdict("10,000 tables, one file changed", one10k["median_s"] if one10k else None,
+                       1.0)]
+    text = "\n".join(report) + "\n"
+    print("\n" + text)
+    (WORK / "build_results.md").write_text(text)
+    (WORK / "build_results.json").write_text(json.dumps(
+        {"floor": floor, "rows": rows, "breakdowns": breakdowns}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
