@@ -839,6 +839,10 @@ COMMENT ON COLUMN webhook_events.id IS 'Primary key';
 -- description
 COMMENT ON COLUMN webhook_events.event_type IS 'Event type as sent by the source (e.g. invoice.paid)';
 
+COMMIT;
+
+BEGIN;
+
 -- description
 COMMENT ON COLUMN webhook_events.source IS 'Sender of the event: stripe or custom';
 

@@ -151,3 +151,19 @@ def test_squawk_accepts_every_migration(tmp_path: Path) -> None:
             paths.append(p)
         accepted = set(ACCEPTED_SQUAWK_RULES) | (set(DESTRUCTIVE_SQUAWK_RULES) if allow else set())
         assert squawk_findings(paths, accepted) == []
+
+
+def test_long_plans_commit_in_batches() -> None:
+    """A fresh build of thousands of tables must not hold every lock in one transaction."""
+    from compiler.generators.sql import MAX_STEPS_PER_TRANSACTION, units
+
+    tables = tuple(ir.Table(name=ir.QName(name=f"t{i:04d}"),
+                            columns=(ir.Column(name="id", type="integer", nullable=False),),
+                            primary_key=ir.PrimaryKey(name=f"t{i:04d}_pkey", columns=("id",)))
+                   for i in range(2 * MAX_STEPS_PER_TRANSACTION + 5))
+    plan = make_plan(diff(ir.EMPTY, ir.Schema(tables=tables)))
+    batches = units(plan)
+    assert len(batches) == 3
+    assert all(u.transactional and len(u.parts) <= MAX_STEPS_PER_TRANSACTION for u in batches)
+    text = render_script(plan)
+    assert text.count("BEGIN;") == 3 and text.count("COMMIT;") == 3

@@ -30,6 +30,13 @@ class Unit:
     parts: tuple[tuple[o.Op, tuple[str, ...]], ...]  # (op, its statements in this unit)
 
 
+# Every relation a transaction creates or alters holds a lock until COMMIT, and a server's
+# lock table is sized by max_locks_per_transaction (64 by default, times max_connections):
+# one transaction creating a few thousand tables with their indexes and sequences exhausts it
+# ("out of shared memory"). Long runs of steps are therefore committed in batches.
+MAX_STEPS_PER_TRANSACTION = 200
+
+
 def units(plan: Plan) -> list[Unit]:
     """Consecutive transactional steps share a transaction. A step that PostgreSQL refuses to
     run in one (concurrent index builds, enum values used later) stands alone, and so does
@@ -50,6 +57,8 @@ def units(plan: Plan) -> list[Unit]:
             close()
             out += [Unit(False, ((op, tuple(b)),)) for b in blocks]
         elif len(blocks) == 1 and not op.isolated:
+            if len(open_parts) >= MAX_STEPS_PER_TRANSACTION:
+                close()
             open_parts.append((op, tuple(blocks[0])))
         else:
             close()
