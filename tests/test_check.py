@@ -443,3 +443,25 @@ def test_hostile_names_are_audited_not_executed(databases: Make, psql_path: str,
     assert any(f["table"] == HOSTILE for f in doc["findings"])
     sarif = json.loads(render(report, "sarif"))
     assert any(r.get("suppressions") for r in sarif["runs"][0]["results"])
+
+
+def test_audit_connections_share_one_snapshot(fresh_db: str) -> None:
+    """Audits run on two connections, and both see the database at the same instant."""
+    import psycopg
+
+    from compiler.check.run import _helpers
+
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        admin.execute("create table t (id int)")
+        admin.execute("insert into t values (1)")
+        conn = connect(fresh_db, read_only=True)
+        try:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            with _helpers(conn, fresh_db, 10_000) as helpers:
+                assert len(helpers) == 1
+                admin.execute("insert into t values (2)")  # after the snapshot was taken
+                seen = [c.execute("select count(*) from t").fetchone() for c in
+                        (conn, *helpers)]
+            assert seen == [(1,), (1,)]
+        finally:
+            conn.close()

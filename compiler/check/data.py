@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,59 +129,89 @@ class _OutOfTime(Exception):
 
 
 def run_audits(conn: psycopg.Connection[Any], planned: list[Planned], *, timeout_ms: int,
-               progress: Progress | None = None) -> DataResult:
-    result = DataResult()
-    total = sum(1 for p in planned if p.skip is None)
+               progress: Progress | None = None,
+               helpers: Sequence[psycopg.Connection[Any]] = ()) -> DataResult:
+    """Run every planned audit; with `helpers` (connections that imported this
+    transaction's snapshot), audits are shared out among the connections, one thread each.
+    Outcomes and findings keep the order of `planned`, whatever finished first."""
+    conns = [conn, *helpers]
+    todo = [i for i, p in enumerate(planned) if p.skip is None]
+    results: dict[int, tuple[AuditOutcome, Finding | None]] = {}
+    lock = threading.Lock()
     done = 0
-    for p in planned:
-        a = p.audit
+
+    def work(c: psycopg.Connection[Any], indexes: list[int]) -> None:
+        nonlocal done
+        for i in indexes:
+            a = planned[i].audit
+            if progress is not None:
+                with lock:
+                    progress(f"{a.table}: {a.rule}", done, len(todo))
+            outcome = _run_one(c, planned[i], timeout_ms)
+            with lock:
+                results[i] = outcome
+                done += 1
+
+    if len(conns) == 1 or len(todo) < 2:
+        work(conn, todo)
+    else:
+        with ThreadPoolExecutor(max_workers=len(conns)) as pool:
+            shares = [todo[k::len(conns)] for k in range(len(conns))]
+            for future in [pool.submit(work, c, share) for c, share in zip(conns, shares,
+                                                                          strict=True)]:
+                future.result()  # re-raises a lost connection as its UserError
+    result = DataResult()
+    for i, p in enumerate(planned):
         if p.skip is not None:
-            result.outcomes.append(_outcome(a, "skipped"))
+            result.outcomes.append(_outcome(p.audit, "skipped"))
             continue
-        if progress is not None:
-            progress(f"{a.table}: {a.rule}", done, total)
-        started = time.monotonic()
-        missing: list[int] = []
-        sample: tuple[str, ...] = ()
-        try:
-            with conn.transaction():  # a savepoint: a failed audit leaves the rest running
-                if p.rows is not None:
-                    missing = _missing_rows(conn, a)
-                    count = len(missing)
-                elif a.streamed:
-                    count, sample = _stream_json(conn, a, started + timeout_ms / 1000)
-                else:
-                    with conn.cursor() as cur:
-                        cur.execute(a.sql.encode("utf-8"))
-                        row = cur.fetchone()
-                    count = int(row[0] or 0) if row else 0
-                    sample = tuple(str(s) for s in (row[1] or ()) if s is not None) if row \
-                        else ()
-        except (pg_errors.QueryCanceled, _OutOfTime):
-            result.outcomes.append(_outcome(a, "timed-out"))
-            result.findings.append(finding(
-                "audit-timed-out", table=a.table, columns=a.columns, object=_object(a),
-                span=_span(a), message=f"checking {a.rule} on {a.table} took longer than the "
-                f"statement timeout ({timeout_ms / 1000:g} s)",
-                fix="rerun with a longer --timeout, or run this query off-peak:\n"
-                    + (a.listing or a.sql)))
-        except psycopg.Error as err:
-            if conn.broken:
-                raise UserError(f"lost the connection while checking {a.rule} on {a.table}: "
-                                f"{_first_line(err)}") from None
-            result.outcomes.append(_outcome(a, "failed"))
-            result.findings.append(finding(
-                "audit-failed", table=a.table, columns=a.columns, object=_object(a),
-                span=_span(a), message=f"could not check {a.rule} on {a.table}: "
-                f"{_first_line(err)}", fix=None))
-        else:
-            result.outcomes.append(_outcome(a, "violated" if count else "ok", count))
-            if count:
-                result.findings.append(_violation(p, count, sample, missing))
-        done += 1
+        outcome, found = results[i]
+        result.outcomes.append(outcome)
+        if found is not None:
+            result.findings.append(found)
     if progress is not None:
-        progress("done", done, total)
+        progress("done", done, len(todo))
     return result
+
+
+def _run_one(conn: psycopg.Connection[Any], p: Planned, timeout_ms: int
+             ) -> tuple[AuditOutcome, Finding | None]:
+    a = p.audit
+    started = time.monotonic()
+    missing: list[int] = []
+    sample: tuple[str, ...] = ()
+    try:
+        with conn.transaction():  # a savepoint: a failed audit leaves the rest running
+            if p.rows is not None:
+                missing = _missing_rows(conn, a)
+                count = len(missing)
+            elif a.streamed:
+                count, sample = _stream_json(conn, a, started + timeout_ms / 1000)
+            else:
+                with conn.cursor() as cur:
+                    cur.execute(a.sql.encode("utf-8"))
+                    row = cur.fetchone()
+                count = int(row[0] or 0) if row else 0
+                sample = tuple(str(s) for s in (row[1] or ()) if s is not None) if row \
+                    else ()
+    except (pg_errors.QueryCanceled, _OutOfTime):
+        return _outcome(a, "timed-out"), finding(
+            "audit-timed-out", table=a.table, columns=a.columns, object=_object(a),
+            span=_span(a), message=f"checking {a.rule} on {a.table} took longer than the "
+            f"statement timeout ({timeout_ms / 1000:g} s)",
+            fix="rerun with a longer --timeout, or run this query off-peak:\n"
+                + (a.listing or a.sql))
+    except psycopg.Error as err:
+        if conn.broken:
+            raise UserError(f"lost the connection while checking {a.rule} on {a.table}: "
+                            f"{_first_line(err)}") from None
+        return _outcome(a, "failed"), finding(
+            "audit-failed", table=a.table, columns=a.columns, object=_object(a),
+            span=_span(a), message=f"could not check {a.rule} on {a.table}: "
+            f"{_first_line(err)}", fix=None)
+    if count:
+        return _outcome(a, "violated", count), _violation(p, count, sample, missing)
+    return _outcome(a, "ok", count), None
 
 
 def _first_line(err: BaseException) -> str:

@@ -54,6 +54,7 @@ from compiler.db import connect, mask_dsn, server_major
 from compiler.errors import UserError
 from compiler.introspect import introspect, query, unmanaged
 from compiler.migrate import schemas_of
+from compiler.names import quote_literal
 
 DEFAULT_TIMEOUT_MS = 30_000
 
@@ -79,6 +80,40 @@ def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
         raise UserError(f"checking {mask_dsn(dsn)} failed: {line}") from None
     finally:
         conn.close()  # closing without a commit rolls the read-only transaction back
+
+
+AUDIT_CONNECTIONS = 2  # one scan per rule: a second connection halves the wall time
+
+
+@contextmanager
+def _helpers(conn: psycopg.Connection[Any], dsn: str, timeout_ms: int
+             ) -> Iterator[list[psycopg.Connection[Any]]]:
+    """Extra read-only connections that see exactly this transaction's snapshot
+    (pg_export_snapshot / SET TRANSACTION SNAPSHOT), so audits can run side by side and still
+    describe one instant of the database. Any trouble opening them: audit on one connection."""
+    opened: list[psycopg.Connection[Any]] = []
+    try:
+        with conn.cursor() as cur:
+            cur.execute(b"SELECT pg_export_snapshot()")
+            row = cur.fetchone()
+        snapshot = str(row[0]) if row else None
+        for _ in range(AUDIT_CONNECTIONS - 1):
+            if snapshot is None:
+                break
+            helper = connect(dsn, read_only=True, statement_timeout_ms=timeout_ms)
+            opened.append(helper)
+            with helper.cursor() as cur:
+                cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cur.execute(f"SET TRANSACTION SNAPSHOT {quote_literal(snapshot)}".encode())
+    except (psycopg.Error, UserError):
+        for c in opened:
+            c.close()
+        opened = []
+    try:
+        yield opened
+    finally:
+        for c in opened:
+            c.close()  # read-only: closing rolls their transactions back
 
 
 def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *,
@@ -109,8 +144,9 @@ def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *
     if not skip_data:
         planned = (plan_audits(schema, live, major) if schema is not None
                    else plan_live_audits(live, hy.not_validated))
-        with _progress(progress) as callback:
-            data = run_audits(conn, planned, timeout_ms=timeout_ms, progress=callback)
+        with _progress(progress) as callback, _helpers(conn, dsn, timeout_ms) as helpers:
+            data = run_audits(conn, planned, timeout_ms=timeout_ms, progress=callback,
+                              helpers=helpers)
         found += data.findings
         outcomes = data.outcomes
 
