@@ -63,6 +63,19 @@ class Op:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DropForRebuild(Op):
+    """A drop that loses nothing when the object is only dropped to be recreated in a new
+    form (`replaced`, e.g. an index whose definition changed); dropping it for good is
+    destructive, like any drop."""
+
+    replaced: bool = False
+
+    @property
+    def destructive(self) -> bool:  # type: ignore[override]
+        return not self.replaced
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateSchema(Op):
     name: str
     phase: ClassVar[Phase] = Phase.CREATE
@@ -265,18 +278,13 @@ class ValidateConstraint(Op):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropConstraint(Op):
+class DropConstraint(DropForRebuild):
     """Destructive when the constraint goes away; a constraint dropped to be re-added in a
     new form (`replaced`) loses nothing."""
 
     table: ir.QName
     name: str
-    replaced: bool = False
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
-
-    @property
-    def destructive(self) -> bool:  # type: ignore[override]
-        return not self.replaced
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -312,16 +320,12 @@ class CreateIndex(Op):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropIndex(Op):
+class DropIndex(DropForRebuild):
     schema: str
     name: str
     concurrently: bool = False
-    replaced: bool = False  # dropped to be rebuilt in a new form
+    # replaced: dropped to be rebuilt in a new form
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
-
-    @property
-    def destructive(self) -> bool:  # type: ignore[override]
-        return not self.replaced
 
     @property
     def transactional(self) -> bool:  # type: ignore[override]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from compiler import ir
-from compiler.ops import ACCESS_EXCLUSIVE, NO_LOCK, Op, Phase
+from compiler.ops import ACCESS_EXCLUSIVE, NO_LOCK, DropForRebuild, Op, Phase
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,16 +26,12 @@ class CreateView(Op):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropView(Op):
+class DropView(DropForRebuild):
     name: ir.QName
     materialized: bool = False
-    replaced: bool = False  # dropped to be recreated (a column it reads changes)
+    # replaced: dropped to be recreated (a column it reads changes)
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
     lock: ClassVar[str] = ACCESS_EXCLUSIVE
-
-    @property
-    def destructive(self) -> bool:  # type: ignore[override]
-        return not self.replaced
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,15 +44,11 @@ class CreateFunction(Op):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropFunction(Op):
+class DropFunction(DropForRebuild):
     function: ir.Function
-    replaced: bool = False  # its result type changes, which OR REPLACE cannot do
+    # replaced: its result type changes, which OR REPLACE cannot do
     phase: ClassVar[Phase] = Phase.DROP
     lock: ClassVar[str] = NO_LOCK
-
-    @property
-    def destructive(self) -> bool:  # type: ignore[override]
-        return not self.replaced
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,15 +59,10 @@ class CreateTrigger(Op):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropTrigger(Op):
+class DropTrigger(DropForRebuild):
     table: ir.QName
     name: str
-    replaced: bool = False
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
-
-    @property
-    def destructive(self) -> bool:  # type: ignore[override]
-        return not self.replaced
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -115,17 +102,12 @@ class CreatePolicy(Op):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class DropPolicy(Op):
+class DropPolicy(DropForRebuild):
     """Destructive when the policy goes for good: who may see or write which rows changes."""
 
     table: ir.QName
     name: str
-    replaced: bool = False
     phase: ClassVar[Phase] = Phase.DROP_DEPENDENTS
-
-    @property
-    def destructive(self) -> bool:  # type: ignore[override]
-        return not self.replaced
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
