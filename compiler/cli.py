@@ -283,8 +283,10 @@ def apply(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dev_url: DevUrl = None,
 ) -> None:
-    """Migrate a live database to the declared schema: show the plan, confirm, run it step by
-    step, then diff again to show the database matches.
+    """Migrate a live database to the declared schema, step by step, then diff again.
+
+    Shows the plan, asks for confirmation (unless --yes), refuses plans whose preflight counts
+    say a step would fail, stops at the first failure saying what ran.
 
     Example: schemac apply --db postgresql://app@localhost/app --yes
     """
@@ -361,8 +363,9 @@ def check(
                                             "error-severity finding (for CI).")] = False,
     dev_url: DevUrl = None,
 ) -> None:
-    """Review a live database (read-only): drift from the schema, catalog hygiene, and the
-    rows that break each declared rule.
+    """Review a live database (read-only): drift, catalog hygiene, rows breaking the rules.
+
+    Without --schema only the catalog hygiene runs.
 
     Example: schemac check --db postgresql://app@localhost/app --schema schema --exit-code
     """
