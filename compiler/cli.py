@@ -463,8 +463,14 @@ def main() -> None:
     except Exception as err:  # noqa: BLE001 - a bug must still not print a traceback
         if os.environ.get("SCHEMAC_DEBUG"):
             raise
+        import psycopg
+
         from compiler.db import mask_dsn
 
+        if isinstance(err, psycopg.Error):  # e.g. a statement timeout on a very large catalog
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            _err(f"error: the database refused a query: {mask_dsn(first)}")
+            sys.exit(int(Exit.BAD_INPUT))
         _err(f"error: internal error: {type(err).__name__}: {mask_dsn(str(err))}\n"
              "  hint: this is a bug in schemac; rerun with SCHEMAC_DEBUG=1 for the details")
         sys.exit(int(Exit.BAD_INPUT))

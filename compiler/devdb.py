@@ -24,7 +24,9 @@ from compiler.errors import UserError
 @contextlib.contextmanager
 def dev_connection(dev_url: str | None) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
     dsn = dev_url or _embedded_dsn()
-    conn = connect(dsn, read_only=False, statement_timeout_ms=60_000)
+    # a scratch database: loading a large schema there may take minutes, and nothing waits
+    # on it
+    conn = connect(dsn, read_only=False, statement_timeout_ms=0)
     try:
         yield conn
     finally:
