@@ -21,12 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import pickle
 import re
-from pathlib import Path
 
-from compiler import ir
+from compiler import cache, ir
 from compiler import ops as o
 from compiler.types import base_of
 
@@ -259,29 +256,9 @@ def _table_key(context: bytes, t: ir.Table) -> str:
     return hashlib.sha256(context + repr(body).encode()).hexdigest()
 
 
-def _cache_dir() -> Path:
-    explicit = os.environ.get("SCHEMAC_CACHE_DIR")
-    base = Path(explicit) if explicit else Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "schemac"
-    return base / "canonical"
-
-
 def _cache_get(key: str) -> ir.Table | None:
-    try:
-        with (_cache_dir() / key[:2] / key).open("rb") as fh:
-            value = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
-    return value if isinstance(value, ir.Table) else None
+    return cache.read(cache.cache_dir("canonical") / key[:2] / key, ir.Table)
 
 
 def _cache_put(key: str, table: ir.Table) -> None:
-    path = _cache_dir() / key[:2] / key
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(path)
-    except OSError:
-        pass
+    cache.write(cache.cache_dir("canonical") / key[:2] / key, table)

@@ -15,11 +15,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import pickle
 import re
 from pathlib import Path
 
-from compiler import __version__
+from compiler import __version__, cache
 from compiler.errors import CompileError, Diagnostic, UserError
 from compiler.ir import Schema
 from compiler.parse import ParsedFile, grammar_text, parse_source, parser
@@ -167,16 +166,11 @@ def _display(path: Path) -> str:
 
 def _cache_path(name: str, text: str) -> Path:
     key = hashlib.sha256(b"\0".join([_salt(), name.encode(), text.encode()])).hexdigest()
-    return _cache_dir() / key[:2] / f"{key}.pickle"
+    return cache.cache_dir("parse") / key[:2] / f"{key}.pickle"
 
 
 def _cache_get(name: str, text: str) -> ParsedFile | None:
-    try:
-        with _cache_path(name, text).open("rb") as fh:
-            result = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
-    return result if isinstance(result, ParsedFile) else None
+    return cache.read(_cache_path(name, text), ParsedFile)
 
 
 def parse_file(path: Path, *, use_cache: bool = True) -> ParsedFile:
@@ -192,15 +186,7 @@ def parse_file(path: Path, *, use_cache: bool = True) -> ParsedFile:
 
 
 def _cache_put(name: str, text: str, result: ParsedFile) -> None:
-    cached = _cache_path(name, text)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cached)  # atomic: a concurrent reader never sees half a file
-    except OSError:
-        pass  # a read-only cache directory only costs speed
+    cache.write(_cache_path(name, text), result)
 
 
 def _under_cwd(path: Path) -> bool:
@@ -220,9 +206,3 @@ def _salt() -> bytes:
         h.update((here / module).read_bytes())
     return h.digest()
 
-
-def _cache_dir() -> Path:
-    explicit = os.environ.get("SCHEMAC_CACHE_DIR")
-    base = Path(explicit) if explicit else Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "schemac"
-    return base / "parse"
