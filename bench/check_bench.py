@@ -16,12 +16,15 @@ bench/.work/check/). For each size (users = 100,000 and 1,000,000; `--quick`: 10
 3. timed as whole processes, interleaved (the order rotates every repeat):
    (a) `psql -X -q -f bench/seed_queries.sql` (every SQL block of the seed, verbatim);
    (b) `schemac check --db URL --schema schema --format json --dev-url DEV` and the same with
-       `--skip-data`; peak RSS of each schemac process (os.wait4).
+       `--skip-data`; peak RSS of each schemac process (os.wait4);
+   (c) the same with `--verify-enforced` (also scans the rows behind rules a validated
+       constraint guarantees).
    The first schemac run (empty SCHEMAC_CACHE_DIR, untimed in the medians) is reported as
    `cold`; the timed runs use the filled cache, as a user's second run does.
 4. at the largest size, an in-process breakdown of one `schemac check` (fresh child process):
-   the phases of run_check and the wall time of every data audit (from the progress
-   callback, which run_audits calls before each audit), hottest first.
+   the phases of run_check and the wall time of every data audit query (from the progress
+   callback, which run_audits calls before each query; one audit connection, so the
+   queries run one after another), hottest first.
 
     .venv/bin/python bench/check_bench.py --quick     # 100k users, 3 repeats
     .venv/bin/python bench/check_bench.py             # 100k and 1M users, 5 repeats
@@ -191,10 +194,9 @@ def seed_cmd(server: Server, url: str) -> list[str]:
             str(SEED_SQL)]
 
 
-def check_cmd(url: str, dev_url: str, skip_data: bool = False) -> list[str]:
-    cmd = [SCHEMAC, "check", "--db", url, "--schema", str(source_root() / "schema"),
-           "--format", "json", "--dev-url", dev_url, "--timeout", TIMEOUT_S]
-    return cmd + (["--skip-data"] if skip_data else [])
+def check_cmd(url: str, dev_url: str, *flags: str) -> list[str]:
+    return [SCHEMAC, "check", "--db", url, "--schema", str(source_root() / "schema"),
+            "--format", "json", "--dev-url", dev_url, "--timeout", TIMEOUT_S, *flags]
 
 
 def findings_of(r: Run) -> tuple[int, Counter[str], dict[str, Any]]:
@@ -231,6 +233,8 @@ def child_breakdown(url: str, dev_url: str, schema_dir: str) -> None:
                 phases[name] = phases.get(name, 0.0) + time.perf_counter() - s
         return wrapper
 
+    # one audit connection, so the time between two progress calls is one query's own
+    cr.AUDIT_CONNECTIONS = 1
     for name in ("introspect", "unmanaged", "hygiene", "_canonical", "drift", "plan_audits",
                  "run_audits"):
         setattr(cr, name, timed(name, getattr(cr, name)))
@@ -321,13 +325,14 @@ def main() -> int:
             env = base_env(SCHEMAC_CACHE_DIR=str(cache))
             res: dict[str, Any] = {"users": n, "db_size": size[0], "rows": int(size[1]),
                                    "fill_s": load.wall, "seed": [], "check": [], "skip": [],
-                                   "check_rss": [], "skip_rss": []}
+                                   "verify": [], "check_rss": [], "skip_rss": [],
+                                   "verify_rss": []}
             cold = run_check(check_cmd(url, dev_url), env)
             res["cold"], res["cold_rss"] = cold.wall, cold.maxrss_mb
             nf, codes, summary = findings_of(cold)
             res["findings"], res["codes"], res["summary"] = nf, dict(codes), summary
             (CHECK / f"check-{n}.json").write_text(cold.stdout)
-            sk = run_check(check_cmd(url, dev_url, skip_data=True), env)
+            sk = run_check(check_cmd(url, dev_url, "--skip-data"), env)
             res["skip_findings"] = findings_of(sk)[0]
             seed0 = run(seed_cmd(server, url), env=base_env())
             (CHECK / f"seed-{n}.out").write_text(seed0.stdout)
@@ -336,18 +341,23 @@ def main() -> int:
                   f"{seed0.wall:.2f} s", flush=True)
             cases = [("seed", lambda: run(seed_cmd(server, url), env=base_env())),
                      ("check", lambda: run_check(check_cmd(url, dev_url), env)),
-                     ("skip", lambda: run_check(check_cmd(url, dev_url, True), env))]
+                     ("skip", lambda: run_check(check_cmd(url, dev_url, "--skip-data"), env)),
+                     ("verify", lambda: run_check(check_cmd(url, dev_url,
+                                                            "--verify-enforced"), env))]
             for i in range(repeats):
-                order = cases[i % 3:] + cases[:i % 3]
+                order = cases[i % len(cases):] + cases[:i % len(cases)]
                 for name, fn in order:
                     r = fn()
                     res[name].append(r.wall)
                     if name != "seed":
                         res[f"{name}_rss"].append(r.maxrss_mb)
                 print(f"    #{i}: seed {res['seed'][-1]:.2f}  check {res['check'][-1]:.2f} "
-                      f"({res['check_rss'][-1]:.0f} MB)  --skip-data {res['skip'][-1]:.2f}",
+                      f"({res['check_rss'][-1]:.0f} MB)  --skip-data {res['skip'][-1]:.2f}  "
+                      f"--verify-enforced {res['verify'][-1]:.2f}",
                       flush=True)
             res["ratios"] = [c / s for c, s in zip(res["check"], res["seed"], strict=True)]
+            res["verify_ratios"] = [c / s for c, s in zip(res["verify"], res["seed"],
+                                                          strict=True)]
             results.append(res)
             if n == sizes[-1]:
                 bd = breakdown(url, dev_url, env)
@@ -371,13 +381,16 @@ def main() -> int:
                      f"{med(r['check']):.2f} ({rng(r['check'])})",
                      f"{med(r['skip']):.2f} ({rng(r['skip'])})", f"{r['cold']:.2f}",
                      f"{ratio:.2f}", f"{med(r['ratios']):.2f}",
-                     "MET" if ratio <= 1.5 else "NOT MET", r["findings"],
+                     "MET" if ratio <= 1.5 else "NOT MET",
+                     f"{med(r['verify']):.2f} ({rng(r['verify'])})",
+                     f"{med(r['verify']) / med(r['seed']):.2f}", r["findings"],
                      f"{max(r['check_rss'] + [r['cold_rss']]):.0f}",
                      f"{max(r['skip_rss']):.0f}"])
     rep.append(table(["users", "rows (all tables)", "DB size", "(a) seed SQL, psql -f",
                       "(b) schemac check", "check --skip-data", "check cold (1 run)",
                       "(b) ÷ (a), medians", "median of per-repeat (b) ÷ (a)",
-                      "target ≤ 1.5", "findings", "check peak RSS MB",
+                      "target ≤ 1.5", "(c) check --verify-enforced", "(c) ÷ (a)",
+                      "findings", "check peak RSS MB",
                       "--skip-data peak RSS MB"], rows))
     if len(results) > 1:
         a, b = results[0], results[-1]

@@ -354,6 +354,10 @@ def check(
                                              "instead of standard output.")] = None,
     skip_data: Annotated[bool, typer.Option("--skip-data", help="Catalog checks only: read "
                                             "no table's rows.")] = False,
+    verify_enforced: Annotated[bool, typer.Option(
+        "--verify-enforced", help="Also scan the rows behind rules a validated constraint "
+        "already guarantees (after bulk loads with triggers off or replication role "
+        "'replica', or a suspected corrupt index).")] = False,
     ignore: Annotated[list[str] | None, typer.Option(
         "--ignore", metavar="CODE", help="Drop findings with this code (repeatable; "
         "docs/check.md lists the codes).")] = None,
@@ -375,7 +379,8 @@ def check(
     url = _need_db(db)
     schema = _load(schema_dir, quiet_warnings=True) if schema_dir is not None else None
     try:
-        report = run_check(url, schema, skip_data=skip_data, ignore=tuple(ignore or ()),
+        report = run_check(url, schema, skip_data=skip_data, verify_enforced=verify_enforced,
+                           ignore=tuple(ignore or ()),
                            dev_url=dev_url, statement_timeout_ms=int(timeout * 1000))
     except UserError as err:
         _fail(Exit.BAD_INPUT, f"error: {err}")

@@ -235,8 +235,43 @@ def test_clean_database_has_no_errors(clean: Checked) -> None:
     # plain indexes beside UNIQUE constraints (idx_users_email and friends)
     assert {f.code for f in report.findings if f.severity == "warning"} == {"fk-without-index"}
     assert _find(report, "redundant-index", "users", "email", "idx_users_email")
-    assert {o.status for t in report.tables for o in t.audits} == {"ok"}
+    outcomes = [o for t in report.tables for o in t.audits]
+    # every key, reference, NOT NULL and CHECK the built database enforces is answered by
+    # its validated constraint; the rules no constraint can state are scanned and hold
+    assert {o.code for o in outcomes if o.status == "enforced"} == {
+        "duplicate-values", "orphaned-rows", "null-in-not-null", "check-violated"}
+    assert {o.status for o in outcomes if o.code in ("expectation-failed",
+                                                      "missing-reference-rows")} == {"ok"}
+    assert {o.status for o in outcomes} == {"ok", "enforced"}
     assert report.summary.tables_found == report.summary.tables_declared == 17
+
+
+def test_verify_enforced_scans_every_rule(clean: Checked, seed: ir.Schema, dev_db: str
+                                          ) -> None:
+    dsn, report = clean
+    again = run_check(dsn, seed, dev_url=dev_db, verify_enforced=True)
+    before = {(o.table, o.rule): o.status for t in report.tables for o in t.audits}
+    after = {(o.table, o.rule): o.status for t in again.tables for o in t.audits}
+    assert before.keys() == after.keys()
+    assert set(after.values()) == {"ok"}
+    assert again.findings == report.findings
+
+
+def test_rows_a_disabled_foreign_key_let_in_are_found(databases: Make, psql_path: str,
+                                                       dev_db: str, seed: ir.Schema) -> None:
+    """A validated foreign key whose triggers were disabled guarantees nothing: the check
+    says so and scans its rows, with and without a schema."""
+    dsn = _seed_db(databases, psql_path, FIXTURES / "seed_clean_data.sql")
+    run_sql(dsn, "ALTER TABLE subscriptions DISABLE TRIGGER ALL; "
+                 "INSERT INTO subscriptions (id, user_id, plan_id, status) "
+                 "SELECT 999999, 999999, id, 'active' FROM plans LIMIT 1")
+    for schema in (seed, None):
+        report = run_check(dsn, schema, dev_url=dev_db)
+        off = _find(report, "constraint-not-enforced", "subscriptions", "user_id")
+        assert off and off[0].severity == "error"
+        assert "ENABLE TRIGGER ALL" in (off[0].fix or "")
+        orphans = _find(report, "orphaned-rows", "subscriptions", "user_id")
+        assert orphans and orphans[0].count == 1
 
 
 # -- renderers --------------------------------------------------------------------------------
@@ -379,6 +414,24 @@ def test_statement_timeout_is_a_finding(databases: Make, psql_path: str, dev_db:
     # the audits after them still ran, in the same transaction
     assert _find(report, "null-in-not-null", "zz", "name")[0].count == 1
     assert report.summary.audits["timed-out"] == 1
+
+
+def test_one_scan_per_table_answers_as_each_rule_alone(drifted: Checked, seed: ir.Schema
+                                                       ) -> None:
+    """A table's row-local rules share one scan; its counts and samples are those of the
+    rules asked one by one (the drifted database breaks several rules of one table)."""
+    dsn, _ = drifted
+    with connect(dsn) as conn:
+        live = introspect(conn, ["public"])
+        planned = [p for p in plan_audits(seed, live, 18) if p.skip is None]
+        together = run_audits(conn, planned, timeout_ms=10_000)
+        alone = [run_audits(conn, [p], timeout_ms=10_000) for p in planned]
+        conn.rollback()
+    assert together.outcomes == [o for r in alone for o in r.outcomes]
+    assert together.findings == [f for r in alone for f in r.findings]
+    folded = [p for p in planned if p.audit.row_local]
+    assert len({p.audit.table for p in folded}) < len(folded)  # some tables do share a scan
+    assert any(f.code == "expectation-failed" for f in together.findings)
 
 
 def test_json_validity_streamed_before_pg16(drifted: Checked, seed: ir.Schema) -> None:

@@ -22,6 +22,8 @@ from compiler import ir
 from compiler.names import display, quote_ident, quote_literal
 
 SAMPLE_SIZE = 5
+# audits whose condition reads one row and nothing else (an orphan's reads the parent table)
+ROW_LOCAL = frozenset({"null-in-not-null", "check-violated", "expectation-failed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,14 @@ class Audit:
     streamed: bool = False
     # SELECT listing the offending rows (or, for duplicates, the duplicated keys)
     listing: str | None = None
+    # a row-local rule (NOT NULL, CHECK, expectation): its condition on the row `r` and the
+    # row's key expression, so that all of a table's such rules share one scan
+    where: str | None = None
+    key: str | None = None
+
+    @property
+    def row_local(self) -> bool:
+        return self.where is not None and self.code in ROW_LOCAL
 
 
 def _key_expr(t: ir.Table, alias: str) -> str:
@@ -54,6 +64,22 @@ def _count_and_sample(t: ir.Table, where: str) -> str:
     key = _key_expr(t, "r")
     return (f"SELECT count(*), (array_agg({key}) FILTER (WHERE {key} IS NOT NULL))[1:"
             f"{SAMPLE_SIZE}] FROM {display(t.name)} AS r WHERE {where}")
+
+
+def one_scan_sql(audits: list[Audit]) -> str:
+    """One scan of a table answering several row-local audits (all of the same table): per
+    audit, the count of rows that break it and up to five of their keys, in audit order.
+    The scan keeps only the rows that break some rule, so each rule is evaluated once per
+    clean row (OR stops at the first broken one); OFFSET 0 keeps the subquery from being
+    flattened into the aggregate, which would evaluate every rule again for each FILTER."""
+    verdicts = ", ".join(f"({a.where}) AS v{i}" for i, a in enumerate(audits))
+    broken = " OR ".join(f"({a.where})" for a in audits)
+    parts = []
+    for i in range(len(audits)):
+        parts.append(f"count(*) FILTER (WHERE v{i})")
+        parts.append(f"(array_agg(k) FILTER (WHERE v{i} AND k IS NOT NULL))[1:{SAMPLE_SIZE}]")
+    return (f"SELECT {', '.join(parts)} FROM (SELECT {audits[0].key} AS k, {verdicts} "
+            f"FROM {display(audits[0].table)} AS r WHERE {broken} OFFSET 0) AS s")
 
 
 def unique_audit(t: ir.Table, columns: tuple[str, ...], *, nulls_not_distinct: bool = False,
@@ -88,14 +114,16 @@ def fk_audit(t: ir.Table, fk: ir.ForeignKey) -> Audit:
 def not_null_audit(t: ir.Table, column: ir.Column) -> Audit:
     where = f"r.{quote_ident(column.name)} IS NULL"
     return Audit("null-in-not-null", t.name, (column.name,), f"{column.name} is NOT NULL",
-                 _count_and_sample(t, where), column, listing=_listing(t, where))
+                 _count_and_sample(t, where), column, listing=_listing(t, where),
+                 where=where, key=_key_expr(t, "r"))
 
 
 def check_audit(t: ir.Table, check: ir.Check) -> Audit:
     # a CHECK passes when its expression is NULL, so only FALSE is a violation
     where = f"({check.expression}) IS FALSE"
     return Audit("check-violated", t.name, (), f"CHECK ({check.expression})",
-                 _count_and_sample(t, where), check, listing=_listing(t, where))
+                 _count_and_sample(t, where), check, listing=_listing(t, where),
+                 where=where, key=_key_expr(t, "r"))
 
 
 def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> Audit:
@@ -123,7 +151,7 @@ def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> 
             where = f"({ex.argument}) IS FALSE"
             rule = ex.argument or ""
     return Audit("expectation-failed", t.name, cols, rule, _count_and_sample(t, where), ex,
-                 listing=_listing(t, where))
+                 listing=_listing(t, where), where=where, key=_key_expr(t, "r"))
 
 
 def rule_audits(t: ir.Table, *, server_major: int = 18) -> Iterator[Audit]:

@@ -1,16 +1,22 @@
 """Data audits: the rows that break each declared rule (DESIGN principle 4).
 
 Contract:
-- `plan_audits(declared, live, major)` lists one `Audit` (from `compiler.check.audits`, the
-  same queries `migrate` uses as preflight) per declared UNIQUE, primary key, unique index,
-  FOREIGN KEY, NOT NULL, CHECK and `expect`, plus one per `rows` block (reference rows that
-  must exist). Audits whose table, columns or referenced table are missing from the live
-  database are planned as skipped: drift already reports what is missing.
-- `plan_live_audits(live, not_validated)`: without a schema, the rows behind constraints the
-  database added NOT VALID (the only rules it does not guarantee).
-- `run_audits(conn, planned, ...)` runs each audit inside its own savepoint under the
-  session's statement timeout: a timeout becomes an `audit-timed-out` finding, any other
-  error an `audit-failed` finding, and the next audit runs. Streamed audits (JSON validity on
+- `plan_audits(declared, live, major, trust=...)` lists one `Audit` (from
+  `compiler.check.audits`, the same queries `migrate` uses as preflight) per declared UNIQUE,
+  primary key, unique index, FOREIGN KEY, NOT NULL, CHECK and `expect`, plus one per `rows`
+  block (reference rows that must exist). Audits whose table, columns or referenced table are
+  missing from the live database are planned as skipped: drift already reports what is
+  missing. Given `trust`, a rule that a validated live constraint already guarantees is
+  planned as enforced: PostgreSQL has refused every row that would break it, so scanning the
+  table would only prove zero again (`check --verify-enforced` scans them all the same).
+- `plan_live_audits(live, not_validated, not_enforced)`: without a schema, the rows behind
+  the constraints the database does not guarantee (added NOT VALID, or a foreign key whose
+  triggers are disabled).
+- `run_audits(conn, planned, ...)` runs the audits, each query inside its own savepoint under
+  the session's statement timeout: a timeout becomes an `audit-timed-out` finding, any other
+  error an `audit-failed` finding, and the next query runs. A table's row-local rules (NOT
+  NULL, CHECK, expectations) are answered by one scan of it; should that scan fail, they are
+  asked one by one so that the failing rule is named. Streamed audits (JSON validity on
   servers before 16, which lack pg_input_is_valid) are read through a server-side cursor in
   batches and parsed here, so memory does not grow with the table.
 
@@ -41,12 +47,14 @@ from compiler.check.audits import (
     fk_audit,
     missing_rows_sql,
     not_null_audit,
+    one_scan_sql,
     row_key,
     rule_audits,
 )
 from compiler.check.findings import AuditOutcome, Finding, finding
 from compiler.errors import Span, UserError
 from compiler.generators.sql import op_statements
+from compiler.names import qualified
 
 Progress = Callable[[str, int, int], None]  # (what is running, done, total)
 STREAM_BATCH = 2000
@@ -58,6 +66,18 @@ class Planned:
     skip: str | None = None  # why it is not run
     rows: ir.Rows | None = None  # for the reference-rows audit
     key: tuple[str, ...] = ()  # the columns those rows are matched on
+    enforced_by: str | None = None  # the validated constraint or index that guarantees it
+
+
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """What the live catalog says PostgreSQL does not guarantee, although a constraint exists:
+    constraints added NOT VALID, foreign keys with disabled triggers, invalid indexes."""
+
+    untrusted: frozenset[tuple[ir.QName, str]] = frozenset()  # (table, constraint)
+    # (table, column) whose NOT NULL was added NOT VALID (PostgreSQL 18+)
+    unvalidated_not_null: frozenset[tuple[ir.QName, str]] = frozenset()
+    invalid_indexes: frozenset[str] = frozenset()  # as hygiene names them: [schema.]index
 
 
 @dataclass(slots=True)
@@ -66,13 +86,23 @@ class DataResult:
     outcomes: list[AuditOutcome] = field(default_factory=list)
 
 
-def plan_audits(declared: ir.Schema, live: ir.Schema, major: int) -> list[Planned]:
+def plan_audits(declared: ir.Schema, live: ir.Schema, major: int, *,
+                trust: Trust | None = None, canonical: ir.Schema | None = None
+                ) -> list[Planned]:
+    """With `trust`, a UNIQUE, primary key, foreign key, NOT NULL or CHECK that a validated
+    live constraint (or valid unique index) already guarantees is planned as enforced, not
+    scanned; `canonical` (the declared schema in PostgreSQL's stored form) lets partial
+    indexes and checks be matched by expression. Without `trust`, every rule is scanned."""
     planned: list[Planned] = []
     tables = {t.name: t for t in live.tables}
+    # a table with inheritance children: its constraints do not cover the children's rows,
+    # which a scan of the parent reads
+    parents = {p for t in live.tables for p in t.inherits}
     for t in declared.tables:
         lt = tables.get(t.name)
         if lt is None:
             continue  # missing-table says it all
+        ct = canonical.table(t.name) if canonical is not None else None
         have = {c.name for c in lt.columns}
         if t.primary_key and not set(t.primary_key.columns) <= have:
             t = dataclasses.replace(t, primary_key=None)  # samples fall back to ctid
@@ -81,7 +111,10 @@ def plan_audits(declared: ir.Schema, live: ir.Schema, major: int) -> list[Planne
             skip = f"column {', '.join(missing)} missing" if missing else None
             if skip is None and isinstance(audit.source, ir.ForeignKey):
                 skip = _reference_missing(audit.source, tables)
-            planned.append(Planned(audit, skip))
+            enforced = None
+            if skip is None and trust is not None and t.name not in parents:
+                enforced = enforced_by(audit.source, lt, ct, trust)
+            planned.append(Planned(audit, skip, enforced_by=enforced))
     for rows in declared.rows:
         rt = declared.table(rows.table)
         lt = tables.get(rows.table)
@@ -96,6 +129,66 @@ def plan_audits(declared: ir.Schema, live: ir.Schema, major: int) -> list[Planne
     return planned
 
 
+def enforced_by(rule: object, lt: ir.Table, ct: ir.Table | None, trust: Trust) -> str | None:
+    """The live constraint or index that makes PostgreSQL refuse every row breaking `rule`
+    (a declared key, foreign key, NOT NULL column or CHECK), or None."""
+    match rule:
+        case ir.PrimaryKey(columns=cols):
+            return _unique_enforcer(set(cols), True, None, lt, trust)
+        case ir.Unique(columns=cols, nulls_not_distinct=nnd):
+            return _unique_enforcer(set(cols), nnd, None, lt, trust)
+        case ir.Index(name=name, elements=elements, nulls_not_distinct=nnd, where=where):
+            if where is not None:
+                canon = next((i for i in ct.indexes if i.name == name), None) if ct else None
+                if canon is None:
+                    return None
+                where = canon.where
+            return _unique_enforcer({e.column for e in elements if e.column}, nnd, where, lt,
+                                    trust)
+        case ir.ForeignKey():
+            return next((fk.name for fk in lt.foreign_keys
+                         if (fk.columns, fk.ref_table, fk.ref_columns)
+                         == (rule.columns, rule.ref_table, rule.ref_columns)
+                         and (lt.name, fk.name) not in trust.untrusted), None)
+        case ir.Column(name=name):
+            col = lt.column(name)
+            if col is None or col.nullable or (lt.name, name) in trust.unvalidated_not_null:
+                return None
+            return "NOT NULL"
+        case ir.Check(name=name):
+            expr = next((c.expression for c in ct.checks if c.name == name), None) if ct \
+                else None
+            if expr is None:
+                return None
+            return next((c.name for c in lt.checks if c.expression == expr
+                         and (lt.name, c.name) not in trust.untrusted), None)
+    return None
+
+
+def _unique_enforcer(cols: set[str], nulls_not_distinct: bool, where: str | None,
+                     lt: ir.Table, trust: Trust) -> str | None:
+    """A live key whose columns are among `cols` refuses every duplicate of `cols`, provided
+    it covers the same rows (no predicate, or the same one) and, when NULLs must collide,
+    it treats them so too (NULLS NOT DISTINCT, or columns that cannot be NULL)."""
+    keys: list[tuple[str, tuple[str, ...], bool, str | None]] = []
+    if lt.primary_key:
+        keys.append((lt.primary_key.name, lt.primary_key.columns, True, None))
+    keys += [(u.name, u.columns, u.nulls_not_distinct, None) for u in lt.uniques]
+    keys += [(ix.name, tuple(e.column for e in ix.elements if e.column), ix.nulls_not_distinct,
+              ix.where) for ix in lt.indexes
+             if ix.unique and all(e.column for e in ix.elements)
+             and (ix.name if lt.name.schema == "public" else f"{lt.name.schema}.{ix.name}")
+             not in trust.invalid_indexes]
+    for name, kcols, knnd, kwhere in keys:
+        if not kcols or not set(kcols) <= cols or (kwhere is not None and kwhere != where):
+            continue
+        if nulls_not_distinct and not knnd and any(
+                (c := lt.column(k)) is None or c.nullable for k in kcols):
+            continue
+        return name
+    return None
+
+
 def _reference_missing(fk: ir.ForeignKey, tables: dict[ir.QName, ir.Table]) -> str | None:
     ref = tables.get(fk.ref_table)
     if ref is None:
@@ -105,10 +198,13 @@ def _reference_missing(fk: ir.ForeignKey, tables: dict[ir.QName, ir.Table]) -> s
 
 
 def plan_live_audits(live: ir.Schema,
-                     not_validated: list[tuple[ir.QName, str, str, tuple[str, ...]]]
-                     ) -> list[Planned]:
+                     not_validated: list[tuple[ir.QName, str, str, tuple[str, ...]]],
+                     not_enforced: set[tuple[ir.QName, str]] | frozenset[tuple[ir.QName, str]]
+                     = frozenset()) -> list[Planned]:
     planned: list[Planned] = []
-    for name, con, kind, cols in not_validated:
+    disabled = [(name, con, "f", ()) for name, con in sorted(not_enforced)
+                if not any((name, con) == (n, c) for n, c, _, _ in not_validated)]
+    for name, con, kind, cols in [*not_validated, *disabled]:
         t = live.table(name)
         if t is None:
             continue
@@ -131,39 +227,47 @@ class _OutOfTime(Exception):
 def run_audits(conn: psycopg.Connection[Any], planned: list[Planned], *, timeout_ms: int,
                progress: Progress | None = None,
                helpers: Sequence[psycopg.Connection[Any]] = ()) -> DataResult:
-    """Run every planned audit; with `helpers` (connections that imported this
-    transaction's snapshot), audits are shared out among the connections, one thread each.
-    Outcomes and findings keep the order of `planned`, whatever finished first."""
+    """Run every planned audit that is neither skipped nor enforced. A table's row-local
+    rules share one scan; the scans go largest table first to whichever connection is free
+    (`helpers` imported this transaction's snapshot, one thread each). Outcomes and findings
+    keep the order of `planned`, whatever finished first."""
     conns = [conn, *helpers]
-    todo = [i for i, p in enumerate(planned) if p.skip is None]
+    todo = [i for i, p in enumerate(planned) if p.skip is None and p.enforced_by is None]
+    units = _units(planned, todo)
+    rows = _row_estimates(conn, sorted({u.table for u in units}))
+    units.sort(key=lambda u: -rows.get(u.table, 0.0))  # stable: ties keep the plan's order
     results: dict[int, tuple[AuditOutcome, Finding | None]] = {}
     lock = threading.Lock()
-    done = 0
+    taken = done = 0
 
-    def work(c: psycopg.Connection[Any], indexes: list[int]) -> None:
-        nonlocal done
-        for i in indexes:
-            a = planned[i].audit
-            if progress is not None:
-                with lock:
-                    progress(f"{a.table}: {a.rule}", done, len(todo))
-            outcome = _run_one(c, planned[i], timeout_ms)
+    def work(c: psycopg.Connection[Any]) -> None:
+        nonlocal taken, done
+        while True:
             with lock:
-                results[i] = outcome
-                done += 1
+                if taken == len(units):
+                    return
+                unit = units[taken]
+                taken += 1
+                if progress is not None:
+                    progress(_label(planned, unit), done, len(todo))
+            answers = _run_unit(c, planned, unit, timeout_ms)
+            with lock:
+                results.update(answers)
+                done += len(unit.members)
 
-    if len(conns) == 1 or len(todo) < 2:
-        work(conn, todo)
+    if len(conns) == 1 or len(units) < 2:
+        work(conn)
     else:
         with ThreadPoolExecutor(max_workers=len(conns)) as pool:
-            shares = [todo[k::len(conns)] for k in range(len(conns))]
-            for future in [pool.submit(work, c, share) for c, share in zip(conns, shares,
-                                                                          strict=True)]:
+            for future in [pool.submit(work, c) for c in conns]:
                 future.result()  # re-raises a lost connection as its UserError
     result = DataResult()
     for i, p in enumerate(planned):
         if p.skip is not None:
             result.outcomes.append(_outcome(p.audit, "skipped"))
+            continue
+        if p.enforced_by is not None:
+            result.outcomes.append(_outcome(p.audit, "enforced"))
             continue
         outcome, found = results[i]
         result.outcomes.append(outcome)
@@ -172,6 +276,90 @@ def run_audits(conn: psycopg.Connection[Any], planned: list[Planned], *, timeout
     if progress is not None:
         progress("done", done, len(todo))
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """What one query answers: one audit, or (`sql` set) all row-local audits of a table."""
+
+    table: ir.QName
+    members: tuple[int, ...]  # positions in the plan
+    sql: str | None = None
+
+
+def _units(planned: list[Planned], todo: list[int]) -> list[_Unit]:
+    units: list[_Unit] = []
+    local: dict[ir.QName, list[int]] = {}
+    for i in todo:
+        a = planned[i].audit
+        if a.row_local and not a.streamed and planned[i].rows is None:
+            local.setdefault(a.table, []).append(i)
+        else:
+            units.append(_Unit(a.table, (i,)))
+    for table, members in local.items():
+        sql = one_scan_sql([planned[i].audit for i in members]) if len(members) > 1 else None
+        units.append(_Unit(table, tuple(members), sql))
+    return units
+
+
+def _row_estimates(conn: psycopg.Connection[Any], tables: list[ir.QName]) -> dict[ir.QName,
+                                                                                 float]:
+    """The planner's row count of each table (pg_class.reltuples): big scans go first, so
+    that two connections finish together rather than one waiting on the last big table."""
+    if not tables:
+        return {}
+    with conn.cursor() as cur:
+        cur.execute(b"SELECT coalesce((SELECT c.reltuples FROM pg_catalog.pg_class c "
+                    b"WHERE c.oid = to_regclass(t)), 0) FROM unnest(%s::text[]) AS t",
+                    ([qualified(t) for t in tables],))
+        return {t: float(row[0]) for t, row in zip(tables, cur.fetchall(), strict=True)}
+
+
+def _label(planned: list[Planned], unit: _Unit) -> str:
+    if len(unit.members) == 1:
+        a = planned[unit.members[0]].audit
+        return f"{a.table}: {a.rule}"
+    return f"{unit.table}: {len(unit.members)} rules in one scan"
+
+
+def _run_unit(conn: psycopg.Connection[Any], planned: list[Planned], unit: _Unit,
+              timeout_ms: int) -> dict[int, tuple[AuditOutcome, Finding | None]]:
+    if unit.sql is None:
+        return {i: _run_one(conn, planned[i], timeout_ms) for i in unit.members}
+    try:
+        with conn.transaction(), conn.cursor() as cur:  # a savepoint, as for one audit
+            cur.execute(unit.sql.encode("utf-8"))
+            row = cur.fetchone()
+    except pg_errors.QueryCanceled:
+        return {i: _timed_out(planned[i].audit, timeout_ms) for i in unit.members}
+    except psycopg.Error as err:
+        if conn.broken:
+            raise UserError(f"lost the connection while checking {unit.table}: "
+                            f"{_first_line(err)}") from None
+        # one rule's expression failed on some row: asked one by one, each says which
+        return {i: _run_one(conn, planned[i], timeout_ms) for i in unit.members}
+    answers: dict[int, tuple[AuditOutcome, Finding | None]] = {}
+    for k, i in enumerate(unit.members):
+        count = int(row[2 * k] or 0) if row else 0
+        sample = tuple(str(s) for s in (row[2 * k + 1] or ()) if s is not None) if row else ()
+        answers[i] = _answer(planned[i], count, sample, [])
+    return answers
+
+
+def _answer(p: Planned, count: int, sample: tuple[str, ...], missing: list[int]
+            ) -> tuple[AuditOutcome, Finding | None]:
+    if count:
+        return _outcome(p.audit, "violated", count), _violation(p, count, sample, missing)
+    return _outcome(p.audit, "ok", count), None
+
+
+def _timed_out(a: Audit, timeout_ms: int) -> tuple[AuditOutcome, Finding | None]:
+    return _outcome(a, "timed-out"), finding(
+        "audit-timed-out", table=a.table, columns=a.columns, object=_object(a),
+        span=_span(a), message=f"checking {a.rule} on {a.table} took longer than the "
+        f"statement timeout ({timeout_ms / 1000:g} s)",
+        fix="rerun with a longer --timeout, or run this query off-peak:\n"
+            + (a.listing or a.sql))
 
 
 def _run_one(conn: psycopg.Connection[Any], p: Planned, timeout_ms: int
@@ -195,12 +383,7 @@ def _run_one(conn: psycopg.Connection[Any], p: Planned, timeout_ms: int
                 sample = tuple(str(s) for s in (row[1] or ()) if s is not None) if row \
                     else ()
     except (pg_errors.QueryCanceled, _OutOfTime):
-        return _outcome(a, "timed-out"), finding(
-            "audit-timed-out", table=a.table, columns=a.columns, object=_object(a),
-            span=_span(a), message=f"checking {a.rule} on {a.table} took longer than the "
-            f"statement timeout ({timeout_ms / 1000:g} s)",
-            fix="rerun with a longer --timeout, or run this query off-peak:\n"
-                + (a.listing or a.sql))
+        return _timed_out(a, timeout_ms)
     except psycopg.Error as err:
         if conn.broken:
             raise UserError(f"lost the connection while checking {a.rule} on {a.table}: "
@@ -209,9 +392,7 @@ def _run_one(conn: psycopg.Connection[Any], p: Planned, timeout_ms: int
             "audit-failed", table=a.table, columns=a.columns, object=_object(a),
             span=_span(a), message=f"could not check {a.rule} on {a.table}: "
             f"{_first_line(err)}", fix=None)
-    if count:
-        return _outcome(a, "violated", count), _violation(p, count, sample, missing)
-    return _outcome(a, "ok", count), None
+    return _answer(p, count, sample, missing)
 
 
 def _first_line(err: BaseException) -> str:

@@ -157,6 +157,9 @@ _RULES = (
          "still maintains it."),
     Rule("constraint-not-validated", W, H, "Constraint added NOT VALID and never validated",
          "Existing rows were never checked, so the constraint promises less than it says."),
+    Rule("constraint-not-enforced", E, H, "Foreign key with disabled triggers",
+         "PostgreSQL checks a foreign key through triggers; while they are disabled, rows "
+         "that point at nothing are accepted."),
     Rule("nullable-column-in-unique", W, H, "Nullable column in a multi-column unique key",
          "NULLs never collide, so rows equal in every other column slip past the key."),
     Rule("fk-type-mismatch", W, H, "Foreign key column type differs from the referenced one",
@@ -333,8 +336,9 @@ def suppress(findings: Iterable[Finding], directives: list[Directive]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AuditOutcome:
-    """One declared rule asked of the rows: `status` is ok, violated, timed-out, failed or
-    skipped (its table or columns are missing: drift already says so)."""
+    """One declared rule asked of the rows: `status` is ok, violated, timed-out, failed,
+    enforced (a validated constraint guarantees it, so no row was read) or skipped (its
+    table or columns are missing: drift already says so)."""
 
     table: str
     rule: str

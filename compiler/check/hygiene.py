@@ -44,6 +44,8 @@ class Hygiene:
     invalid_indexes: set[str] = field(default_factory=set)  # display names, as `unmanaged`
     # (table, constraint, contype, columns) of constraints added NOT VALID
     not_validated: list[tuple[ir.QName, str, str, tuple[str, ...]]] = field(default_factory=list)
+    # (table, constraint) of foreign keys whose enforcement triggers are disabled
+    not_enforced: set[tuple[ir.QName, str]] = field(default_factory=set)
     indexes_live: int = 0
 
 
@@ -143,6 +145,18 @@ def hygiene(conn: psycopg.Connection[Any], major: int, nsp: Sequence[int],
                     "existing rows",
             fix=f"ALTER TABLE {display(t)} VALIDATE CONSTRAINT {quote_ident(con)};"
                 "  -- fails while rows break it; the data audits count them"))
+
+    for schema, table, con, cols, definition, where in _fetch(conn, "check_disabled_triggers",
+                                                              major, nsp=oids):
+        t = _qn(schema, table)
+        out.not_enforced.add((t, con))
+        f.append(finding(
+            "constraint-not-enforced", table=t, columns=tuple(cols), object=con,
+            span=spans.of(str(t), con),
+            message=f"{t} foreign key {con} ({definition}) is not enforced: its triggers are "
+                    f"disabled on {', '.join(where)}",
+            fix="\n".join(f"ALTER TABLE {w} ENABLE TRIGGER ALL;" for w in where)
+                + "  -- after removing the orphans the data audits find"))
 
     for schema, table, index, con, cols, nullable in _fetch(conn, "check_nullable_unique",
                                                             major, nsp=oids):

@@ -249,6 +249,10 @@ def _fine(t: TableStatus, findings: list[Finding]) -> list[str]:
                                                                0) + 1
         detail = ", ".join(f"{n} {k}" for k, n in kinds.items())
         lines.append(f"- ✅ every row satisfies {_plural(len(ok), 'declared rule')} ({detail})")
+    enforced = [a for a in t.audits if a.status == "enforced"]
+    if enforced:
+        lines.append(f"- 🔒 guaranteed by validated constraints, so no row was read: "
+                     f"{'; '.join(_md_code(a.rule) for a in enforced)}")
     skipped = [a for a in t.audits if a.status == "skipped"]
     if skipped:
         lines.append(f"- ⏭️ not audited (their columns are missing): "

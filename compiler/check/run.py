@@ -10,8 +10,9 @@ the end. Steps, in order:
 3. with a schema: drift (`drift.py`) after bringing the declared expressions to PostgreSQL's
    stored form (`compiler.canonical`, which may use the dev database `dev_url`; without one,
    expressions are compared statically and an info finding says so);
-4. unless `skip_data`: data audits (`data.py`), one savepoint each; without a schema, only
-   the constraints the database added NOT VALID are audited;
+4. unless `skip_data`: data audits (`data.py`), one savepoint per query; rules a validated
+   constraint guarantees are reported as enforced without a scan, unless `verify_enforced`;
+   without a schema, only the constraints the database does not guarantee are audited;
 5. `// schemac:ignore` directives in the schema suppress findings (kept in the report with
    their reason); `ignore` codes drop findings for the whole run (counted in the summary).
 
@@ -36,7 +37,7 @@ import psycopg
 
 from compiler import ir
 from compiler.canonical import canonicalize, static_default
-from compiler.check.data import Progress, plan_audits, plan_live_audits, run_audits
+from compiler.check.data import Progress, Trust, plan_audits, plan_live_audits, run_audits
 from compiler.check.drift import drift
 from compiler.check.findings import (
     RULES,
@@ -60,6 +61,7 @@ DEFAULT_TIMEOUT_MS = 30_000
 
 
 def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
+              verify_enforced: bool = False,
               ignore: Iterable[str] = (), dev_url: str | None = None,
               progress: Progress | bool | None = None,
               statement_timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Report:
@@ -73,7 +75,8 @@ def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
         with conn.cursor() as cur:
             # the transaction's first statement: every later query shares one snapshot
             cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        return _review(conn, dsn, schema, skip_data=skip_data, ignored_codes=ignored_codes,
+        return _review(conn, dsn, schema, skip_data=skip_data,
+                       verify_enforced=verify_enforced, ignored_codes=ignored_codes,
                        dev_url=dev_url, progress=progress, timeout_ms=statement_timeout_ms)
     except psycopg.Error as err:
         line = (str(err).strip().splitlines() or [type(err).__name__])[0]
@@ -82,7 +85,7 @@ def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
         conn.close()  # closing without a commit rolls the read-only transaction back
 
 
-AUDIT_CONNECTIONS = 2  # one scan per rule: a second connection halves the wall time
+AUDIT_CONNECTIONS = 2  # scans of different tables side by side
 
 
 @contextmanager
@@ -117,7 +120,7 @@ def _helpers(conn: psycopg.Connection[Any], dsn: str, timeout_ms: int
 
 
 def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *,
-            skip_data: bool, ignored_codes: set[str], dev_url: str | None,
+            skip_data: bool, verify_enforced: bool, ignored_codes: set[str], dev_url: str | None,
             progress: Progress | bool | None, timeout_ms: int) -> Report:
     major = server_major(conn)
     scope = schemas_of(schema) if schema is not None else None
@@ -129,6 +132,7 @@ def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *
 
     hy = hygiene(conn, major, nsp, schema)
     found: list[Finding] = list(hy.findings)
+    target = None
     if schema is not None:
         target, exact = _canonical(schema, live, dev_url, major)
         if not exact:
@@ -142,8 +146,14 @@ def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *
 
     outcomes: list[AuditOutcome] = []
     if not skip_data:
-        planned = (plan_audits(schema, live, major) if schema is not None
-                   else plan_live_audits(live, hy.not_validated))
+        trust = None if verify_enforced else Trust(
+            untrusted=frozenset({(t, c) for t, c, _, _ in hy.not_validated} | hy.not_enforced),
+            unvalidated_not_null=frozenset((t, cols[0]) for t, _, kind, cols in hy.not_validated
+                                           if kind == "n" and cols),
+            invalid_indexes=frozenset(hy.invalid_indexes))
+        planned = (plan_audits(schema, live, major, trust=trust, canonical=target)
+                   if schema is not None
+                   else plan_live_audits(live, hy.not_validated, hy.not_enforced))
         with _progress(progress) as callback, _helpers(conn, dsn, timeout_ms) as helpers:
             data = run_audits(conn, planned, timeout_ms=timeout_ms, progress=callback,
                               helpers=helpers)
