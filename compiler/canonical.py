@@ -79,9 +79,16 @@ def static_default(expr: str | None, type_text: str) -> str | None:
 
 
 def _static_table(t: ir.Table) -> ir.Table:
-    cols = tuple(dataclasses.replace(c, default=static_default(c.default, c.type))
-                 for c in t.columns)
-    return dataclasses.replace(t, columns=cols)
+    # dataclasses.replace costs microseconds: only rebuild the columns whose text changes
+    changed = False
+    cols = []
+    for c in t.columns:
+        d = static_default(c.default, c.type)
+        if d != c.default:
+            c = dataclasses.replace(c, default=d)
+            changed = True
+        cols.append(c)
+    return dataclasses.replace(t, columns=tuple(cols)) if changed else t
 
 
 def _slots(t: ir.Table) -> dict[tuple[str, str], object]:
@@ -131,11 +138,12 @@ def _canonicalize_tables(target: ir.Schema, current: ir.Schema, *, dev_url: str 
     if not doubtful and not domains_doubtful:
         return dataclasses.replace(target, tables=tuple(tables[n] for n in sorted(tables)))
 
-    context = _context_key(target, major)
-    answers: dict[ir.QName, ir.Table] = {}
+    answers: dict[ir.QName, Answer] = {}
     misses: list[ir.QName] = []
+    stored = _AnswerCache(_context_key(target, major)) if use_cache else None
+    keys = {n: _table_key(tables[n]) for n in doubtful} if stored is not None else {}
     for n in doubtful:
-        hit = _cache_get(_table_key(context, tables[n])) if use_cache else None
+        hit = stored.get(keys[n]) if stored is not None else None
         if hit is None:
             misses.append(n)
         else:
@@ -145,9 +153,11 @@ def _canonicalize_tables(target: ir.Schema, current: ir.Schema, *, dev_url: str 
         fetched, dev_domains = _ask_server(target, [tables[n] for n in misses], dev_url)
         for n in misses:
             if n in fetched:
-                answers[n] = fetched[n]
-                if use_cache:
-                    _cache_put(_table_key(context, tables[n]), fetched[n])
+                answers[n] = _answer_of(fetched[n])
+                if stored is not None:
+                    stored.put(keys[n], answers[n])
+        if stored is not None:
+            stored.save()
     merged = {n: _merge(t, answers[n]) if n in answers else t for n, t in tables.items()}
     domains = tuple(_merge_domain(d, dev_domains.get(d.name)) for d in target.domains)
     return dataclasses.replace(target, tables=tuple(merged[n] for n in sorted(merged)),
@@ -166,31 +176,56 @@ def _domains_doubtful(target: ir.Schema, current: ir.Schema) -> bool:
     return False
 
 
-def _merge(declared: ir.Table, stored: ir.Table) -> ir.Table:
-    cols = {c.name: c for c in stored.columns}
-    checks = {c.name: c for c in stored.checks}
-    indexes = {i.name: i for i in stored.indexes}
-    columns = tuple(
-        dataclasses.replace(c, default=cols[c.name].default, generated=cols[c.name].generated)
-        if c.name in cols and not c.serial and not c.identity else c
-        for c in declared.columns)
-    new_checks = tuple(dataclasses.replace(c, expression=checks[c.name].expression)
-                       if c.name in checks else c for c in declared.checks)
+# What the dev database said about one table: the stored text of its expressions, as plain
+# tuples (they pickle and load far faster than IR objects).
+Answer = tuple[
+    tuple[tuple[str, str | None, str | None], ...],  # (column, default, generated)
+    tuple[tuple[str, str], ...],  # (check, expression)
+    tuple[tuple[str, str | None, tuple[str | None, ...]], ...],  # (index, where, expressions)
+    tuple[tuple[str, str], ...],  # (exclusion, definition)
+]
+
+
+def _answer_of(stored: ir.Table) -> Answer:
+    return (tuple((c.name, c.default, c.generated) for c in stored.columns),
+            tuple((c.name, c.expression) for c in stored.checks),
+            tuple((i.name, i.where, tuple(e.expression for e in i.elements))
+                  for i in stored.indexes),
+            tuple((x.name, x.definition) for x in stored.exclusions))
+
+
+def _merge(declared: ir.Table, answer: Answer) -> ir.Table:
+    """`declared` with the expressions the server stored in their place; an object the
+    server did not report keeps its declared text."""
+    col_answers, check_answers, index_answers, excl_answers = answer
+    cols = {name: (default, generated) for name, default, generated in col_answers}
+    checks = dict(check_answers)
+    indexes = {name: (where, exprs) for name, where, exprs in index_answers}
+    excl = dict(excl_answers)
+    columns = []
+    for c in declared.columns:
+        got = cols.get(c.name)
+        if got is not None and not c.serial and not c.identity and got != (c.default,
+                                                                           c.generated):
+            c = dataclasses.replace(c, default=got[0], generated=got[1])
+        columns.append(c)
+    new_checks = tuple(dataclasses.replace(c, expression=checks[c.name])
+                       if c.name in checks and checks[c.name] != c.expression else c
+                       for c in declared.checks)
     new_indexes = []
     for ix in declared.indexes:
-        got = indexes.get(ix.name)
-        if got is None or len(got.elements) != len(ix.elements):
+        found = indexes.get(ix.name)
+        if found is None or len(found[1]) != len(ix.elements):
             new_indexes.append(ix)
             continue
-        elements = tuple(dataclasses.replace(e, expression=g.expression) if e.expression else e
-                         for e, g in zip(ix.elements, got.elements, strict=True))
-        new_indexes.append(dataclasses.replace(ix, where=got.where, elements=elements))
-    excl = {x.name: x for x in stored.exclusions}
-    new_excl = tuple(dataclasses.replace(x, definition=excl[x.name].definition)
+        where, exprs = found
+        elements = tuple(dataclasses.replace(e, expression=g) if e.expression else e
+                         for e, g in zip(ix.elements, exprs, strict=True))
+        new_indexes.append(dataclasses.replace(ix, where=where, elements=elements))
+    new_excl = tuple(dataclasses.replace(x, definition=excl[x.name])
                      if x.name in excl else x for x in declared.exclusions)
-    return dataclasses.replace(declared, columns=columns, checks=new_checks,
-                               exclusions=new_excl,
-                               indexes=tuple(new_indexes))
+    return dataclasses.replace(declared, columns=tuple(columns), checks=new_checks,
+                               exclusions=new_excl, indexes=tuple(new_indexes))
 
 
 def _merge_domain(declared: ir.Domain, stored: ir.Domain | None) -> ir.Domain:
@@ -247,18 +282,51 @@ def _context_key(schema: ir.Schema, major: int) -> bytes:
                                 schema.functions)).encode()).digest()
 
 
-def _table_key(context: bytes, t: ir.Table) -> str:
-    body = dataclasses.replace(t, foreign_keys=(), comment=None, section=None,
-                               expectations=(), renamed_from=None,
-                               columns=tuple(dataclasses.replace(c, comment=None, deprecated=None,
-                                                                 renamed_from=None)
-                                             for c in t.columns))
-    return hashlib.sha256(context + repr(body).encode()).hexdigest()
+def _table_key(t: ir.Table) -> str:
+    """What the stored text of a table's expressions depends on: the table's name and
+    columns (types decide the casts PostgreSQL adds), its expressions and the indexes they
+    sit in; not comments, foreign keys or expectations."""
+    material = (
+        t.name.schema, t.name.name, t.partition_by, t.partition_of, t.partition_bound,
+        t.inherits,
+        tuple((c.name, c.type, c.nullable, c.default, c.serial, c.identity, c.generated,
+               c.collation) for c in t.columns),
+        t.primary_key and t.primary_key.columns,
+        tuple((u.name, u.columns) for u in t.uniques),
+        tuple((c.name, c.expression) for c in t.checks),
+        tuple((x.name, x.definition) for x in t.exclusions),
+        tuple((i.name, i.unique, str(i.method), i.include, i.where, i.nulls_not_distinct,
+               tuple((e.column, e.expression, e.opclass, e.collation, e.descending,
+                      e.nulls_first) for e in i.elements)) for i in t.indexes),
+    )
+    return hashlib.sha256(repr(material).encode()).hexdigest()
 
 
-def _cache_get(key: str) -> ir.Table | None:
-    return cache.read(cache.cache_dir("canonical") / key[:2] / key, ir.Table)
+class _AnswerCache:
+    """Every answer the dev database gave for one context (server major and types), in one
+    file, read once: a warm diff of a thousand tables reads one file, not a thousand."""
 
+    LIMIT = 100_000  # answers kept per context; past it, only those this run used
 
-def _cache_put(key: str, table: ir.Table) -> None:
-    cache.write(cache.cache_dir("canonical") / key[:2] / key, table)
+    def __init__(self, context: bytes) -> None:
+        self.path = cache.cache_dir("canonical") / f"{context.hex()}.answers"
+        self.entries: dict[str, Answer] = cache.read(self.path, dict) or {}
+        self.added: dict[str, Answer] = {}
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> Answer | None:
+        self.used.add(key)
+        return self.entries.get(key)
+
+    def put(self, key: str, answer: Answer) -> None:
+        self.added[key] = answer
+
+    def save(self) -> None:
+        if not self.added:
+            return
+        # re-read: another process may have added answers since
+        merged: dict[str, Answer] = cache.read(self.path, dict) or {}
+        if len(merged) + len(self.added) > self.LIMIT:
+            merged = {k: v for k, v in self.entries.items() if k in self.used}
+        merged.update(self.added)
+        cache.write(self.path, merged)
