@@ -24,6 +24,7 @@ import pytest
 from pgserver import apply_sql_file, create_database, drop_database, run_sql
 
 from compiler import ir
+from compiler.build import ddl
 from compiler.check.data import plan_audits, run_audits, valid_json
 from compiler.check.findings import RULES, Finding, Report
 from compiler.check.report import render, to_dict
@@ -414,6 +415,43 @@ def test_statement_timeout_is_a_finding(databases: Make, psql_path: str, dev_db:
     # the audits after them still ran, in the same transaction
     assert _find(report, "null-in-not-null", "zz", "name")[0].count == 1
     assert report.summary.audits["timed-out"] == 1
+
+
+def test_declared_views_functions_triggers_and_policies(databases: Make, psql_path: str,
+                                                         dev_db: str, tmp_path: Path) -> None:
+    """A database built from the schema shows no drift of these objects; each one dropped,
+    changed or switched off is a finding whose fix is the migration's own SQL."""
+    schema_dir = tmp_path / "objects"
+    schema_dir.mkdir()
+    for case in ("views_functions_triggers", "row_level_security"):
+        text = (ROOT / "tests" / "diff" / case / "after.schema").read_text()
+        (schema_dir / f"{case}.schema").write_text(text)
+    schema, _ = load_schema(schema_dir)
+    (tmp_path / "schema.sql").write_text(ddl(schema))
+    dsn = databases()
+    apply_sql_file(psql_path, dsn, tmp_path / "schema.sql")
+    codes = ("missing-object", "object-differs")
+    clean = run_check(dsn, schema, dev_url=dev_db, skip_data=True)
+    assert [f for f in clean.findings if f.code in codes] == []
+
+    run_sql(dsn, "DROP VIEW adult_names; DROP TRIGGER users_touch ON users; "
+                 "CREATE OR REPLACE FUNCTION shout(t text) RETURNS text LANGUAGE sql "
+                 "IMMUTABLE AS 'SELECT lower(t)'; "
+                 "ALTER TABLE documents DISABLE ROW LEVEL SECURITY")
+    report = run_check(dsn, schema, dev_url=dev_db, skip_data=True)
+    found = {(f.code, f.object): f for f in report.findings if f.code in codes}
+    assert set(found) == {("missing-object", "adult_names"),
+                          ("missing-object", "users.users_touch"),
+                          ("object-differs", "shout(t text)"),
+                          ("missing-object", "documents")}
+    assert "CREATE VIEW" in (found["missing-object", "adult_names"].fix or "")
+    assert "upper(t)" in (found["object-differs", "shout(t text)"].fix or "")
+    assert "ENABLE ROW LEVEL SECURITY" in (found["missing-object", "documents"].fix or "")
+    assert found["missing-object", "adult_names"].span is not None
+    # the fixes are the migration: applied, the drift is gone
+    run_sql(dsn, "\n".join(f.fix or "" for f in found.values()))
+    again = run_check(dsn, schema, dev_url=dev_db, skip_data=True)
+    assert [f for f in again.findings if f.code in codes] == []
 
 
 def test_one_scan_per_table_answers_as_each_rule_alone(drifted: Checked, seed: ir.Schema

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 
 from compiler import ir
 from compiler import ops as o
+from compiler.check.drift_objects import object_drift
 from compiler.check.findings import Finding, finding
 from compiler.generators.sql import op_statements
 from compiler.names import display, quote_ident
@@ -59,6 +60,7 @@ def drift(target: ir.Schema, live: ir.Schema, unmanaged_objects: Sequence[tuple[
             fix=f"declare it in the schema, or once nothing uses it:\n"
                 f"{_sql(o.DropTable(name=name))}"))
     out += _undeclared_objects(target, live)
+    out += object_drift(target, live, exact=exact)
     for kind, what in unmanaged_objects:
         if kind in _HYGIENE_KINDS or (kind == "index" and what in skip):
             continue
@@ -523,7 +525,7 @@ def _comments(t: ir.Table, lt: ir.Table) -> list[Finding]:
 def _undeclared_objects(target: ir.Schema, live: ir.Schema) -> list[Finding]:
     """Views, functions, triggers, sequences and policies in the database that the schema
     does not declare: named (as `unmanaged-object`, the rule for what schemac leaves in place) so
-    nothing is out of view. Declared ones that are missing or differ show in `diff`."""
+    nothing is out of view. Declared ones that are missing or differ: `object_drift`."""
     declared: set[tuple[str, str]] = set()
     found: list[tuple[str, str]] = []
     for schema, into in ((target, None), (live, found)):

@@ -131,6 +131,11 @@ _RULES = (
     Rule("constraint-form-mismatch", I_, D, "Uniqueness enforced in another form",
          "A unique index and a UNIQUE constraint guard the data alike, but only a constraint "
          "can be the target of a foreign key or ON CONFLICT ON CONSTRAINT."),
+    Rule("missing-object", E, D, "Declared view, function, trigger, sequence or policy missing",
+         "Code that reads the view or calls the function fails; a missing trigger or policy "
+         "silently stops doing its job."),
+    Rule("object-differs", W, D, "View, function, trigger, sequence or policy differs",
+         "The database runs another definition than the one reviewed in the schema."),
     Rule("comment-mismatch", I_, D, "Descriptions differ",
          "Comments are the documentation people read in their database tools."),
     Rule("unmanaged-object", I_, D, "Object the schema cannot describe",
