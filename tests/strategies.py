@@ -470,3 +470,104 @@ def as_parsed_file(schema: ir.Schema, path: str = "generated.schema") -> ParsedF
         path=path, namespaces=list(schema.namespaces), extensions=list(schema.extensions),
         enums=list(schema.enums), domains=list(schema.domains), tables=list(schema.tables),
         rows=list(schema.rows), sections=list(schema.sections))
+
+
+# --- views, functions, triggers, sequences, row-level security --------------------------------
+
+_TOUCH = ir.Function(name=ir.QName(name="touch"), arguments="", definition=(
+    "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN RETURN NEW; "
+    "END $fn$"))
+_TIMINGS = ["BEFORE insert", "BEFORE insert or update", "AFTER delete"]
+_COMMANDS = ["all", "select", "insert", "update", "delete"]
+
+
+@st.composite
+def object_specs(draw: Callable[..., Any], tables: int) -> dict[str, dict[int, Any]]:
+    """What to declare besides tables, over `tables` tables (by position): sequences
+    (increment), SQL functions (the constant they add), views and materialized views (which
+    table, filtered or not), triggers (timing) and row-level security (forced or not, and
+    policies as (name number, command))."""
+    small = st.integers(1, 5)
+    spec: dict[str, dict[int, Any]] = {
+        "sequences": draw(st.dictionaries(st.integers(0, 2), small, max_size=2)),
+        "functions": draw(st.dictionaries(st.integers(0, 2), small, max_size=2)),
+        "views": {}, "triggers": {}, "rls": {}}
+    if tables:
+        where = st.integers(0, tables - 1)
+        spec["views"] = draw(st.dictionaries(st.integers(0, 3), st.tuples(
+            where, _BOOL, _one_in(3)), max_size=3))
+        spec["triggers"] = draw(st.dictionaries(where, st.sampled_from(_TIMINGS), max_size=2))
+        spec["rls"] = draw(st.dictionaries(where, st.tuples(_BOOL, st.lists(st.tuples(
+            st.integers(0, 2), st.sampled_from(_COMMANDS)), max_size=2, unique_by=lambda p:
+            p[0])), max_size=2))
+    return spec
+
+
+@st.composite
+def edited_specs(draw: Callable[..., Any], spec: dict[str, dict[int, Any]],
+                 tables: int) -> dict[str, dict[int, Any]]:
+    """`spec` with each object kept, dropped or changed, and maybe new ones."""
+    fresh = draw(object_specs(tables))
+    out: dict[str, dict[int, Any]] = {}
+    for kind, objects in spec.items():
+        out[kind] = {}
+        for key, value in objects.items():
+            fate = draw(st.sampled_from(["keep", "keep", "drop", "change"]))
+            if fate == "keep":
+                out[kind][key] = value
+            elif fate == "change" and key in fresh[kind]:
+                out[kind][key] = fresh[kind][key]
+        for key, value in fresh[kind].items():
+            if key not in objects and draw(_one_in(3)):
+                out[kind][key] = value
+    return out
+
+
+def with_objects(schema: ir.Schema, spec: dict[str, dict[int, Any]],
+                 tables: list[ir.QName]) -> ir.Schema:
+    """`schema` plus the objects `spec` names, over `tables` (tables with a primary key,
+    whose key columns the objects read: edits never drop or retype those)."""
+    by_name = {t.name: t for t in schema.tables}
+    keyed = [by_name[n] for n in tables]
+    sequences = tuple(ir.Sequence(name=ir.QName(name=f"seq_{i}"), increment=inc)
+                      for i, inc in sorted(spec["sequences"].items()))
+    functions = [ir.Function(name=ir.QName(name=f"fn_{i}"), arguments="a integer", definition=(
+        f"CREATE FUNCTION fn_{i}(a integer) RETURNS integer LANGUAGE sql IMMUTABLE "
+        f"AS 'SELECT a + {k}'")) for i, k in sorted(spec["functions"].items())]
+    views = []
+    for i, (which, filtered, materialized) in sorted(spec["views"].items()):
+        t = keyed[which]
+        assert t.primary_key is not None
+        cols = ", ".join(quote_ident(c) for c in t.primary_key.columns)
+        body = f" select {cols} from {display(t.name)} "
+        if filtered:
+            body += f"where {quote_ident(t.primary_key.columns[0])} is not null "
+        views.append(ir.View(name=ir.QName(name=f"{'mv' if materialized else 'v'}_{i}"),
+                             definition=body, materialized=materialized, reads=(t.name,)))
+    triggers = []
+    for which, timing in sorted(spec["triggers"].items()):
+        t = keyed[which]
+        name = f"trg_{t.name.name[:20]}"
+        triggers.append(ir.Trigger(table=t.name, name=name, definition=(
+            f"CREATE TRIGGER {quote_ident(name)} {timing} ON {display(t.name)} "
+            "for each row execute function touch()")))
+    if triggers:
+        functions.append(_TOUCH)
+    policies = []
+    secured: dict[ir.QName, bool] = {}
+    for which, (force, pols) in sorted(spec["rls"].items()):
+        t = keyed[which]
+        secured[t.name] = force
+        assert t.primary_key is not None
+        key = quote_ident(t.primary_key.columns[0])
+        for n, command in pols:
+            policies.append(ir.Policy(
+                table=t.name, name=f"pol_{n}", command=command,
+                using=None if command == "insert" else f"{key} IS NOT NULL",
+                with_check=f"{key} IS NOT NULL" if command in ("insert", "update") else None))
+    new_tables = tuple(dataclasses.replace(t, row_security=True, force_row_security=secured[
+        t.name]) if t.name in secured else t for t in schema.tables)
+    return dataclasses.replace(
+        schema, tables=new_tables, sequences=sequences, views=tuple(views),
+        functions=tuple(sorted(functions, key=lambda f: f.name)), triggers=tuple(triggers),
+        policies=tuple(policies))
