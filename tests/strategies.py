@@ -22,6 +22,10 @@ round trip (tests/test_fmt.py) and diff convergence tests against a real server.
 - `as_parsed_file(schema)` -> a `ParsedFile` holding the same declarations (what
   `render_dsl` and `compile_files` take).
 - `compiler_order(schema)` sorts the way `compiler.validate.compile_files` does.
+- `object_specs(n)`, `edited_specs(spec, n)` and `with_objects(schema, spec, tables)`:
+  sequences, SQL functions, views and materialized views, triggers (with their trigger
+  function) and row-level security with policies over `n` tables that have a primary key,
+  reading only key columns; an edited spec keeps, drops, changes or adds each object.
 
 Invariants the generated IR keeps, so that it equals what the compiler builds from its text:
 * Ordering (`compiler_order`): namespaces (without `public`) and extensions by name; enums,

@@ -10,6 +10,8 @@ Objects are matched by name first and then by definition, so an object that exis
 another name is reported once (`name-mismatch`), not as missing plus unexpected. With
 `exact=False` (no dev database to canonicalise expressions) expression texts are not
 compared, only presence; the caller says so in an `expressions-not-compared` finding.
+A table's keys and indexes are compared by `drift_keys`; declared views, functions,
+triggers, sequences and policies by `drift_objects`.
 """
 
 from __future__ import annotations
