@@ -521,10 +521,10 @@ def main() -> int:
             if "introspect" + sfx not in m_:
                 continue
             ratio = m_["introspect" + sfx] / m_["floor" + sfx]
+            both = (m_["introspect" + sfx] + m_["unmanaged" + sfx]) / m_["floor" + sfx]
             irows.append([i["tables"], label, i["floor_rows"], f"{m_['introspect' + sfx]:.3f}",
                           f"{m_['unmanaged' + sfx]:.3f}", f"{m_['floor' + sfx]:.3f}",
-                          f"{ratio:.1f}",
-                          f"{(m_['introspect' + sfx] + m_['unmanaged' + sfx]) / m_['floor' + sfx]:.1f}",
+                          f"{ratio:.1f}", f"{both:.1f}",
                           "MET" if ratio <= 3 else "NOT MET"])
     rep.append(table(["tables", "backend", "floor rows", "introspect s", "unmanaged s", "floor s",
                       "introspect ÷ floor", "(introspect+unmanaged) ÷ floor", "target"], irows))

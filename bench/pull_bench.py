@@ -11,6 +11,8 @@ database. Then, timed as whole processes and interleaved (the order alternates p
            in its constructor; the script also touches .tables, .indexes, .constraints,
            .enums, .sequences, .functions, .views, .triggers, ... and prints their sizes.
 Each process's peak RSS comes from os.wait4. The pulled files are checked for the table count.
+After the timed runs, one more `schemac pull` in a fresh child is broken down by phase
+(imports, connect, introspect, unmanaged, render, write).
 
     .venv/bin/python bench/pull_bench.py --quick      # 1,000 tables, 3 repeats
     .venv/bin/python bench/pull_bench.py              # 1,000 and 5,000 tables, 5 repeats
@@ -72,6 +74,47 @@ def pulled_tables(out: Path) -> int:
     return sum(len(re.findall(r"^table ", p.read_text(), re.M)) for p in out.rglob("*.schema"))
 
 
+def child_breakdown(url: str, out: str) -> None:
+    """One `schemac pull` in this (fresh) process, phase by phase, as the CLI runs it."""
+    t0 = time.perf_counter()
+    import compiler.cli  # noqa: F401
+    from compiler.db import connect
+    from compiler.introspect import introspect, unmanaged
+    from compiler.pull import SplitBy, pull_files
+
+    phases = {"imports (cli, db, introspect, pull)": time.perf_counter() - t0}
+    s = time.perf_counter()
+    conn = connect(url, read_only=True)
+    phases["connect"] = time.perf_counter() - s
+    s = time.perf_counter()
+    schema = introspect(conn, None)
+    phases["introspect"] = time.perf_counter() - s
+    s = time.perf_counter()
+    unmanaged(conn, None)
+    phases["unmanaged"] = time.perf_counter() - s
+    conn.close()
+    s = time.perf_counter()
+    files = pull_files(schema, SplitBy.SCHEMA)
+    phases["render .schema text (first use loads the parser for probes)"] = (
+        time.perf_counter() - s)
+    s = time.perf_counter()
+    Path(out).mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (Path(out) / name).write_text(text, encoding="utf-8")
+    phases["write"] = time.perf_counter() - s
+    phases["total in process"] = time.perf_counter() - t0
+    print(json.dumps(phases))
+
+
+def breakdown(url: str, out: Path) -> dict[str, float]:
+    r = run([sys.executable, __file__, "--child-breakdown", url, str(out)], env=base_env(),
+            timeout=3600)
+    phases: dict[str, float] = json.loads(r.stdout.strip().splitlines()[-1])
+    phases["whole child process (wall)"] = r.wall
+    print("    breakdown: " + ", ".join(f"{k}={v:.3f}" for k, v in phases.items()), flush=True)
+    return phases
+
+
 def med(xs: list[float]) -> float:
     return statistics.median(xs)
 
@@ -91,7 +134,11 @@ def main() -> int:
                     help="benchmark the working tree instead of a snapshot of HEAD")
     ap.add_argument("--rev", default=None)
     ap.add_argument("--tag", default="", help="suffix for the result files")
+    ap.add_argument("--child-breakdown", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.child_breakdown:
+        child_breakdown(*args.child_breakdown)
+        return 0
 
     sizes = args.sizes or ([1000] if args.quick else [1000, 5000])
     repeats = args.repeats or (3 if args.quick else 5)
@@ -133,6 +180,7 @@ def main() -> int:
                       f"{res['migra'][-1]:.2f} s ({res['migra_rss'][-1]:.0f} MB)", flush=True)
                 if max(res["schemac"][-1], res["migra"][-1]) > args.slow:
                     break
+            res["breakdown"] = breakdown(url, PULL / f"pulled-{n}-breakdown")
             res["pulled_tables"] = pulled_tables(out)
             res["pulled_files"] = len(list(out.rglob("*.schema")))
             res["ratios"] = [m / s for m, s in zip(res["migra"], res["schemac"], strict=True)]
@@ -160,6 +208,13 @@ def main() -> int:
                       "schemac peak MB", "migra peak MB", "tables pulled"], rows))
     for r in results:
         rep += ["", f"migra's inspector at {r['tables']:,} tables: {r.get('migra_counts')}"]
+    if results:
+        rep += ["", "In-process breakdown of one `schemac pull` (fresh child process), seconds:",
+                ""]
+        names = list(results[0]["breakdown"])
+        rep.append(table(["phase"] + [f"{r['tables']:,} tables" for r in results],
+                         [[k] + [f"{r['breakdown'].get(k, 0.0):.3f}" for r in results]
+                          for k in names]))
     text = "\n".join(rep) + "\n"
     print("\n" + text)
     (WORK / f"pull_results{args.tag}.md").write_text(text)

@@ -12,7 +12,10 @@ query per object kind for the whole database (never one per table), the queries 
 `.sql` resources in `compiler.queries`. `schemas=None` means every user schema; system
 schemas and extension-owned objects are always skipped. All queries run in one REPEATABLE
 READ snapshot with `search_path = public`, because `format_type` / `pg_get_expr` qualify a
-name exactly when its schema is off the path, which is the IR's spelling rule.
+name exactly when its schema is off the path, which is the IR's spelling rule. The queries
+are sent one after another by a helper thread while this one builds IR from the rows already
+back, so the server's work and Python's overlap (`_Ahead`); the caller's connection is only
+used again once the helper is done.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import gc
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import resources
 from operator import itemgetter
@@ -79,6 +83,36 @@ def _fetch(conn: Conn, name: str, major: int, **params: Any) -> list[tuple[Any, 
         return cur.fetchall()
 
 
+class _Ahead:
+    """Catalog queries run one after another on a helper thread, in the order given, while
+    the caller turns the rows of earlier ones into IR: the server executes query k+1 while
+    Python works on query k (at thousands of tables each side takes about half the time, and
+    they run on different cores). `rows(name)` waits for that query's rows; leaving the
+    block waits for the helper, so the connection is the caller's again."""
+
+    def __init__(self, conn: Conn, major: int,
+                 requests: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="schemac-catalog")
+        # one worker: the queries run in submission order, on the caller's snapshot
+        self._pending = {name: self._pool.submit(_fetch, conn, name, major, **params)
+                         for name, params in requests}
+
+    def rows(self, name: str) -> list[tuple[Any, ...]]:
+        return self._pending[name].result()
+
+    def finish(self) -> None:
+        """Wait for every query sent (their rows stay available)."""
+        for future in self._pending.values():
+            future.exception()
+
+    def __enter__(self) -> _Ahead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # on an error, the queries not yet started are dropped; the running one completes
+        self._pool.shutdown(wait=True, cancel_futures=exc[0] is not None)
+
+
 @contextmanager
 def _snapshot(conn: Conn) -> Iterator[None]:
     """One consistent catalog snapshot with search_path = public, rolled back afterwards.
@@ -126,26 +160,36 @@ def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
     major = server_major(conn)
     with _snapshot(conn):
         nsp, namespaces = _namespaces(conn, major, schemas)
-        oids = list(nsp)
-        ext_rows = _fetch(conn, "extensions", major)
-        enum_rows = _fetch(conn, "enums", major, nsp=oids)
-        domain_rows = _fetch(conn, "domains", major, nsp=oids)
-        table_rows = _fetch(conn, "tables", major, nsp=oids)
-        column_rows = _fetch(conn, "columns", major, nsp=oids)
-        constraint_rows = _fetch(conn, "constraints", major, nsp=oids)
-        index_rows = _fetch(conn, "indexes", major, nsp=oids)
-        sequence_rows = _fetch(conn, "sequences", major, nsp=oids)
-        column_rows = _unserial(column_rows, sequence_rows, table_rows)
-        builder = _TableBuilder(nsp, table_rows, column_rows)
-        # Foreign keys into tables outside the inspected schemas: name those few targets.
-        outside = sorted({row[7] for row in constraint_rows
-                          if row[2] == "f" and row[7] not in builder.qnames})
-        if outside:
-            builder.add_targets(_fetch(conn, "relation_columns", major, rels=outside))
-        view_rows = _fetch(conn, "views", major, nsp=oids)
-        function_rows = _fetch(conn, "functions", major, nsp=oids)
-        trigger_rows = _fetch(conn, "triggers", major, nsp=oids)
-        policy_rows = _fetch(conn, "policies", major, nsp=oids)
+        oids = {"nsp": list(nsp)}
+        # In the order they are needed: the rows of one query become IR while the server
+        # runs the next ones.
+        with _Ahead(conn, major, [
+                ("sequences", oids), ("tables", oids), ("columns", oids),
+                ("constraints", oids), ("indexes", oids), ("extensions", {}), ("enums", oids),
+                ("domains", oids), ("views", oids), ("functions", oids), ("triggers", oids),
+                ("policies", oids)]) as ahead:
+            sequence_rows = ahead.rows("sequences")
+            table_rows = ahead.rows("tables")
+            serials = _serial_candidates(sequence_rows, table_rows)
+            builder = _TableBuilder(nsp, table_rows, ahead.rows("columns"), serials)
+            constraint_rows = ahead.rows("constraints")
+            # Foreign keys into tables outside the inspected schemas: name those few targets
+            # (after the queries already sent: one connection runs one query at a time).
+            outside = sorted({row[7] for row in constraint_rows
+                              if row[2] == "f" and row[7] not in builder.qnames})
+            if outside:
+                ahead.finish()
+                builder.add_targets(_fetch(conn, "relation_columns", major, rels=outside))
+            builder.add_constraints(constraint_rows)
+            index_rows = ahead.rows("indexes")
+            builder.add_indexes(index_rows)
+            ext_rows = ahead.rows("extensions")
+            enum_rows = ahead.rows("enums")
+            domain_rows = ahead.rows("domains")
+            view_rows = ahead.rows("views")
+            function_rows = ahead.rows("functions")
+            trigger_rows = ahead.rows("triggers")
+            policy_rows = ahead.rows("policies")
 
     extensions = sorted(
         # An extension in `public` is what `extension x` without a schema creates.
@@ -158,11 +202,9 @@ def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
          for ns, name, labels, comment in enum_rows),
         key=lambda e: e.name)
     domains = sorted((_domain(nsp, row) for row in domain_rows), key=lambda d: d.name)
-    tables = builder.build(constraint_rows, index_rows)
-    serial_sequences = {row[10] for row in column_rows if row[10] and not row[5] and not row[6]
-                        and row[7] == f"nextval({quote_literal(row[10])}::regclass)"}
+    tables = builder.build()
     sequences, functions, views, triggers = build_objects(
-        nsp, builder.qnames, serial_sequences, view_rows, index_rows, function_rows,
+        nsp, builder.qnames, builder.serial_sequences, view_rows, index_rows, function_rows,
         trigger_rows, sequence_rows)
     return ir.Schema(namespaces=tuple(namespaces), extensions=tuple(extensions),
                      enums=tuple(enums), domains=tuple(domains), tables=tuple(tables),
@@ -196,9 +238,9 @@ def _by_name(item: Any) -> str:
 _Column = ir.Column
 
 
-def _column(row: tuple[Any, ...]) -> ir.Column:
+def _column(row: tuple[Any, ...], serial_seq: str | None) -> ir.Column:
     (_rel, _num, name, type_, notnull, identity, generated, expr, collation, comment,
-     owned_seq, _local) = row
+     _local) = row
     if identity:
         return _Column(name=name, type=type_, nullable=not notnull, identity=_IDENTITY[identity],
                        collation=collation, comment=comment)
@@ -207,49 +249,55 @@ def _column(row: tuple[Any, ...]) -> ir.Column:
         return _Column(name=name, type=type_, nullable=not notnull, generated=expr,
                        collation=collation, comment=comment)
     # serial: the default names a sequence this column owns; the flag stands for both.
-    serial = owned_seq is not None and expr == f"nextval({quote_literal(owned_seq)}::regclass)"
+    serial = serial_seq is not None
     return _Column(name=name, type=type_, nullable=not notnull, default=None if serial else expr,
                    serial=serial, collation=collation, comment=comment)
 
 
-def _unserial(column_rows: list[tuple[Any, ...]], sequence_rows: list[tuple[Any, ...]],
-              table_rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """A column reads as `serial` only if `serial` would recreate its sequence: of the
-    column's type, with default options (its name may differ: a renamed table keeps it). Any
-    other owned sequence feeding a default (Rails' `invoice_number_seq START 1000`) stays a
-    sequence of its own, with a plain `nextval` default: the owned-sequence field is cleared
-    here."""
+# (table oid, column name) -> (regclass text, type) of each sequence the column owns
+_Serials = dict[tuple[int, str], list[tuple[str, str]]]
+
+
+def _serial_candidates(sequence_rows: list[tuple[Any, ...]],
+                       table_rows: list[tuple[Any, ...]]) -> _Serials:
+    """The sequences that make their owning column read as `serial`, by owner column.
+
+    A column reads as `serial` only if `serial` would recreate its sequence: owned by the
+    column (OWNED BY: pg_depend deptype 'a', which sequences.sql reads), of the column's
+    type, with default options (its name may differ: a renamed table keeps it), and named by
+    the column's default. Any other owned sequence feeding a default (Rails'
+    `invoice_number_seq START 1000`) stays a sequence of its own, with a plain `nextval`
+    default."""
     from compiler.objects import SEQUENCE_LIMITS
 
-    table_names = {row[0]: row[2] for row in table_rows}
-    keep: set[str] = set()
+    tables = {row[0] for row in table_rows}
+    found: _Serials = {}
     for (_ns, _name, regclass, type_, start, inc, low, high, cache, cycle, owner, column,
          _comment) in sequence_rows:
-        table = table_names.get(owner)
-        if table is None or column is None:
+        if owner not in tables or column is None:
             continue
         if (start, inc, low, cache, cycle) == (1, 1, 1, 1, False) \
                 and high == SEQUENCE_LIMITS.get(type_):
-            keep.add(f"{regclass}:{type_}")
-    return [row if row[10] is None or f"{row[10]}:{row[3]}" in keep
-            else (*row[:10], None, row[11]) for row in column_rows]
+            found.setdefault((owner, column), []).append((regclass, type_))
+    return found
 
 
-def _one_per_attnum(rows: list[tuple[Any, ...]], columns: list[ir.Column]) -> list[ir.Column]:
-    """A column that owns several sequences (`ALTER SEQUENCE ... OWNED BY` twice) comes back
-    once per sequence: keep the reading in which its default uses an owned sequence."""
-    best: dict[int, ir.Column] = {}
-    for row, column in zip(rows, columns):
-        if row[1] not in best or column.serial:
-            best[row[1]] = column
-    return list(best.values())
+def _serial_of(row: tuple[Any, ...], serials: _Serials) -> str | None:
+    """The sequence behind a serial column (a plain default `nextval('<owned>'::regclass)`),
+    or None. A column may own several sequences (`ALTER SEQUENCE ... OWNED BY` twice)."""
+    if row[5] or row[6] or row[7] is None:  # identity, generated, no default
+        return None
+    for regclass, type_ in serials.get((row[0], row[2]), ()):
+        if type_ == row[3] and row[7] == f"nextval({quote_literal(regclass)}::regclass)":
+            return regclass
+    return None
 
 
 class _TableBuilder:
     """Assembles tables from the per-kind row sets (which arrive unordered)."""
 
     def __init__(self, nsp: dict[int, str], table_rows: list[tuple[Any, ...]],
-                 column_rows: list[tuple[Any, ...]]) -> None:
+                 column_rows: list[tuple[Any, ...]], serials: _Serials) -> None:
         self.table_rows = table_rows
         self.qnames = {row[0]: ir.QName(schema=nsp[row[1]], name=row[2]) for row in table_rows}
         by_table: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
@@ -258,18 +306,23 @@ class _TableBuilder:
         # rows of tables that tables.sql left out (extension-owned) are dropped here
         self.attnames: dict[int, dict[int, str]] = {}
         self.columns: dict[int, tuple[ir.Column, ...]] = {}
+        self.serial_sequences: set[str] = set()  # fed by a serial column: its business
         for oid in self.qnames:
             rows = by_table.get(oid, [])
             rows.sort(key=itemgetter(1))  # attnum: the table's column order
             self.attnames[oid] = {row[1]: row[2] for row in rows}
+            seqs = [_serial_of(row, serials) for row in rows] if serials else [None] * len(rows)
+            self.serial_sequences.update(seq for seq in seqs if seq is not None)
             # only its own columns: a partition's, or a child's inherited ones, are the parent's
-            rows = [row for row in rows if row[11]] if not all(row[11] for row in rows) else rows
-            columns = list(map(_column, rows))
-            if len({row[1] for row in rows}) != len(rows):
-                columns = _one_per_attnum(rows, columns)
-            self.columns[oid] = tuple(columns)
+            self.columns[oid] = tuple([_column(row, seq) for row, seq in zip(rows, seqs)
+                                       if row[10]])
         self.targets = dict(self.qnames)
         self.target_attnames = self.attnames
+        self.pks: dict[int, ir.PrimaryKey] = {}
+        self.exclusions: dict[int, list[ir.Exclusion]] = defaultdict(list)
+        self.parts: dict[int, tuple[list[Any], list[Any], list[Any]]] = {
+            oid: ([], [], []) for oid in self.qnames}  # uniques, foreign keys, checks
+        self.indexes: dict[int, list[ir.Index]] = defaultdict(list)
 
     def add_targets(self, rows: list[tuple[Any, ...]]) -> None:
         self.target_attnames = dict(self.attnames)
@@ -277,13 +330,11 @@ class _TableBuilder:
             self.targets[oid] = ir.QName(schema=schema, name=name)
             self.target_attnames.setdefault(oid, {})[attnum] = attname
 
-    def build(self, constraint_rows: list[tuple[Any, ...]],
-              index_rows: list[tuple[Any, ...]]) -> list[ir.Table]:
+    def add_constraints(self, constraint_rows: list[tuple[Any, ...]]) -> None:
         attnames = self.attnames
-        pks: dict[int, ir.PrimaryKey] = {}
-        exclusions: dict[int, list[ir.Exclusion]] = defaultdict(list)
-        parts: dict[int, tuple[list[Any], list[Any], list[Any]]] = {
-            oid: ([], [], []) for oid in self.qnames}  # uniques, foreign keys, checks
+        pks = self.pks
+        exclusions = self.exclusions
+        parts = self.parts
         for (rel, name, kind, conkey, deferrable, deferred, nnd, ref, refkey, upd, dele,
              check_expr) in constraint_rows:
             if rel not in parts:
@@ -310,17 +361,20 @@ class _TableBuilder:
                     on_delete=_FK_ACTIONS[dele], on_update=_FK_ACTIONS[upd],
                     deferrable=deferrable, initially_deferred=deferred))
 
+
+    def add_indexes(self, index_rows: list[tuple[Any, ...]]) -> None:
         keys_by_index: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for row in index_rows:
             keys_by_index[row[0]].append(row)
-        indexes: dict[int, list[ir.Index]] = defaultdict(list)
         for keys in keys_by_index.values():
             rel = keys[0][1]
-            if rel in parts:
-                index = _index(keys, attnames[rel])
+            if rel in self.parts:
+                index = _index(keys, self.attnames[rel])
                 if index is not None:
-                    indexes[rel].append(index)
+                    self.indexes[rel].append(index)
 
+    def build(self) -> list[ir.Table]:
+        parts, pks, exclusions, indexes = self.parts, self.pks, self.exclusions, self.indexes
         tables = []
         for (oid, _ns, _name, comment, unlogged, partkey, parents, bound, rls,
              force_rls) in self.table_rows:

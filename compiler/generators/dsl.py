@@ -100,7 +100,9 @@ def render_dsl(content: DslContent, *, keep_order: bool | None = None) -> str:
 
 
 def join_lines(lines: Sequence[Line | str]) -> str:
-    return "".join(f"{line}\n" for line in lines)
+    # `str(line)` spelt out: this runs once per printed line (~170k for 5,000 tables)
+    return "".join([f"{' ' * line.indent}{line.text}\n" if type(line) is Line and line.text
+                    else f"{line}\n" for line in lines])
 
 
 def layout(content: DslContent, *, keep_order: bool | None = None,
@@ -184,6 +186,8 @@ def _dq(text: str, what: str, span: Span | None) -> str:
 def _doc(comment: str | None, indent: int, key: Key, span: Span | None) -> list[Line]:
     if comment is None:
         return []
+    if "\n" not in comment and comment == comment.strip():  # the usual one-line comment
+        return [Line(f"/// {comment}" if comment else "///", indent, start=key)]
     lines = comment.split("\n")
     if any(ln != ln.strip() for ln in lines):
         raise _fail(f"the comment {comment!r} has lines with leading or trailing white space, "
@@ -230,23 +234,41 @@ def _ident_parts(text: str) -> list[str]:
 
 
 def _type(canon: str, span: Span | None) -> str:
+    text = _type_text_of(canon)
+    if text is None:
+        raise _fail(f"the type `{canon}` cannot be written in the .schema language", span)
+    return text
+
+
+@functools.lru_cache(maxsize=8192)
+def _type_text_of(canon: str) -> str | None:
+    """How the DSL writes the type `canon`, or None when it cannot (cached: a schema repeats
+    a few dozen types over thousands of columns)."""
     text = _short_type(canon)
     back = _probe("type", text)
     # a user type's name may come quoted (`"Mood"`, as `format_type` spells it) or bare
     if back is None or _bare(back) != _bare(canon):
-        raise _fail(f"the type `{canon}` cannot be written in the .schema language", span)
+        return None
     return text
 
 
 def _sql(kind: str, text: str, span: Span | None) -> str:
     """SQL text as written after `default` (a value), in `(...)`, after `where`, or in a row;
     it must read back unchanged."""
+    written = _sql_text_of(kind, text)
+    if written is None:
+        raise _fail(f"the expression `{text}` cannot be written in the .schema language", span,
+                    "a `//` outside quotes starts a comment, and parentheses must balance")
+    return written
+
+
+@functools.lru_cache(maxsize=8192)
+def _sql_text_of(kind: str, text: str) -> str | None:
     if _probe(kind, text) == text:
         return text
     if kind in ("default", "row") and _probe(kind, f"({text})") == f"({text})":
         return f"({text})"  # not a single value: PostgreSQL reads the parenthesised form alike
-    raise _fail(f"the expression `{text}` cannot be written in the .schema language", span,
-                "a `//` outside quotes starts a comment, and parentheses must balance")
+    return None
 
 
 _PROBES: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -523,18 +545,17 @@ def _place(t: ir.Table, keep_order: bool) -> _Placement:
             return pos[cols[0]]
         return None
 
-    def unique_col(u: ir.Unique) -> int | None:  # `unique` on a column cannot say deferrable
+    def unique_of(u: ir.Unique) -> int | None:  # `unique` on a column cannot say deferrable
         return None if u.deferrable or u.initially_deferred else single(u.columns, u.name, "key")
 
-    def fk_col(f: ir.ForeignKey) -> int | None:
+    def fk_of(f: ir.ForeignKey) -> int | None:
         return single(f.columns, f.name, "fkey")
 
-    def check_col(c: ir.Check) -> int | None:
-        for col in t.columns:
-            base = names.derive(tname, col.name, "check")
-            if c.name == base or (c.name.startswith(base) and c.name[len(base):].isdecimal()):
-                return pos[col.name]
-        return None
+    # Each is asked several times per constraint (regrouping, sort keys, inline prefixes,
+    # naming): the answers are kept per object.
+    unique_col = _memo(unique_of)
+    fk_col = _memo(fk_of)
+    check_col = _memo(_check_column(t, pos))
 
     uniques, fks = list(t.uniques), list(t.foreign_keys)
     if not keep_order:
@@ -547,6 +568,40 @@ def _place(t: ir.Table, keep_order: bool) -> _Placement:
         pk_col = pos[col.name] if col is not None and not col.nullable else None
     return _Placement(pos, pk_col, uniques, _inline_prefix(uniques, unique_col), fks,
                       _inline_prefix(fks, fk_col), checks, n_checks, check_names, check_col)
+
+
+def _memo(fn: Callable[[_T], int | None]) -> Callable[[_T], int | None]:
+    """`fn` answering once per object (by identity: the objects outlive the table's layout)."""
+    seen: dict[int, int | None] = {}
+
+    def cached(x: _T) -> int | None:
+        key = id(x)
+        if key not in seen:
+            seen[key] = fn(x)
+        return seen[key]
+
+    return cached
+
+
+def _check_column(t: ir.Table, pos: dict[str, int]) -> Callable[[ir.Check], int | None]:
+    """The column a check is named after: the first column whose derived check name is the
+    check's name, or that name followed by a decimal counter (parse numbers clashes)."""
+    first: dict[str, int] = {}
+    for col in t.columns if t.checks else ():
+        first.setdefault(names.derive(t.name.name, col.name, "check"), pos[col.name])
+
+    def column_of(c: ir.Check) -> int | None:
+        name = c.name
+        found = first.get(name)
+        end = len(name)
+        while end > 0 and name[end - 1].isdecimal():  # a base plus a counter
+            end -= 1
+            p = first.get(name[:end])
+            if p is not None and (found is None or p < found):
+                found = p
+        return found
+
+    return column_of
 
 
 def _member(text: str, key: Key) -> Line:

@@ -4,13 +4,13 @@
 -- ORDER BY would sort the wide adbin trees, spilling to disk at a few thousand tables.
 -- format_type / pg_get_expr print names relative to search_path, which the caller pins to
 -- `public`: public types come back unqualified, others qualified, as the IR spells them.
--- owned_seq: for a plain default, the sequence OWNED BY this column (pg_depend deptype 'a',
--- what serial creates), printed the way nextval('...'::regclass) names it; the caller decides
--- serial by comparing the default with that text. Identity sequences are deptype 'i'.
+-- Whether a column is serial (a default `nextval` of a sequence it owns) is decided by the
+-- caller from sequences.sql's owner columns, which it reads anyway: joining pg_depend here
+-- would carry every column row through one more hash join.
 -- collation: only when it differs from the type's own default collation.
 -- Columns: table oid, attnum, name, type, not null, identity, generated, default/generation
--- expression, collation, comment, owned sequence, local (false: only inherited from a parent
--- or partitioned table, so not the child's to declare).
+-- expression, collation, comment, local (false: only inherited from a parent or partitioned
+-- table, so not the child's to declare).
 SELECT a.attrelid, a.attnum, a.attname,
        pg_catalog.format_type(a.atttypid, a.atttypmod),
        a.attnotnull,
@@ -24,7 +24,6 @@ SELECT a.attrelid, a.attnum, a.attname,
             WHEN cn.nspname IN ('pg_catalog', 'public') THEN co.collname
             ELSE cn.nspname || '.' || co.collname END,
        d.description,
-       own.seq::regclass::text,
        a.attislocal
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
@@ -33,17 +32,6 @@ LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.a
 LEFT JOIN pg_catalog.pg_collation co
   ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
 LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
--- sequences owned by a column (deptype 'a' from a sequence; indexes depend on columns with
--- 'a' too, hence the relkind), joined once as a set rather than probed per column
-LEFT JOIN (
-  SELECT o.refobjid, o.refobjsubid, o.objid AS seq
-  FROM pg_catalog.pg_depend o
-  JOIN pg_catalog.pg_class s ON s.oid = o.objid AND s.relkind = 'S'
-  WHERE o.classid = 'pg_catalog.pg_class'::regclass
-    AND o.refclassid = 'pg_catalog.pg_class'::regclass
-    AND o.deptype = 'a' AND o.refobjsubid > 0
-) own ON own.refobjid = a.attrelid AND own.refobjsubid = a.attnum
-     AND ad.adbin IS NOT NULL AND a.attidentity = '' AND a.attgenerated = ''
 LEFT JOIN pg_catalog.pg_description d
   ON d.objoid = a.attrelid AND d.classoid = 'pg_catalog.pg_class'::regclass
   AND d.objsubid = a.attnum
