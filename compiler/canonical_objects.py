@@ -8,13 +8,14 @@ differently, replaced by what the dev database prints for it (`pg_get_viewdef`,
 pulled schema, or an unchanged one): that is the hot path. Everything is created inside one
 transaction on the dev database and rolled back; an object PostgreSQL refuses stays as
 declared (its own savepoint), so `diff` shows it and applying it reports PostgreSQL's error.
-Overloaded functions (one name, several argument lists) are matched only by exact arguments.
+Overloaded functions (one name, several argument lists) are told apart by what the dev
+database made of each declaration: `decimal` and `NUMERIC` arguments are `numeric` there.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
+from typing import Any
 
 import psycopg
 
@@ -51,20 +52,19 @@ def canonicalize_objects(target: ir.Schema, current: ir.Schema, dev_url: str | N
                          ) -> ir.Schema:
     if not _doubtful(target, current):
         return target
-    stored = _ask_server(target, dev_url)
-    if stored is None:
+    asked = _ask_server(target, dev_url)
+    if asked is None:
         return target
+    stored, made = asked
     views = {v.name: v for v in stored.views}
     new_views = tuple(
         dataclasses.replace(v, definition=views[v.name].definition,
                             options=views[v.name].options, columns=views[v.name].columns)
         if v.name in views else v for v in target.views)
-    by_name = Counter(f.name for f in target.functions)
-    stored_fns = {f.name: f for f in stored.functions if by_name[f.name] == 1}
     exact = {(f.name, f.arguments): f for f in stored.functions}
     new_functions = []
     for f in target.functions:
-        got = exact.get((f.name, f.arguments)) or stored_fns.get(f.name)
+        got = exact.get((f.name, made.get((f.name, f.arguments), f.arguments)))
         new_functions.append(dataclasses.replace(f, arguments=got.arguments,
                                                  definition=got.definition) if got else f)
     triggers = {(t.table, t.name): t for t in stored.triggers}
@@ -79,7 +79,10 @@ def canonicalize_objects(target: ir.Schema, current: ir.Schema, dev_url: str | N
                                triggers=new_triggers, policies=new_policies)
 
 
-def _ask_server(target: ir.Schema, dev_url: str | None) -> ir.Schema | None:
+def _ask_server(target: ir.Schema, dev_url: str | None
+                ) -> tuple[ir.Schema, dict[tuple[ir.QName, str], str]] | None:
+    """The target as the dev database stores it, and for each declared function (name,
+    arguments as written) the identity arguments PostgreSQL gave the function it made."""
     from compiler.devdb import dev_connection
     from compiler.diff import diff
     from compiler.generators.sql import op_statements
@@ -90,9 +93,12 @@ def _ask_server(target: ir.Schema, dev_url: str | None) -> ir.Schema | None:
            if not isinstance(op, (o.Comment, o.InsertRows, o.AddConstraint,
                                   o.ValidateConstraint))]
     schemas = sorted({"public", *(n.name for n in target.namespaces)})
+    made: dict[tuple[ir.QName, str], str] = {}
     with dev_connection(dev_url) as conn:
         with conn.transaction(force_rollback=True), conn.cursor() as cur:
             for op in ops:
+                before = _overloads(cur, op.function.name) if isinstance(
+                    op, o.CreateFunction) else set()
                 try:
                     with conn.transaction():
                         for stmt in op_statements(op):
@@ -101,4 +107,17 @@ def _ask_server(target: ir.Schema, dev_url: str | None) -> ir.Schema | None:
                             cur.execute(stmt.encode())
                 except psycopg.Error:
                     continue  # left as declared: diff shows it, applying it reports why
-            return introspect(conn, schemas)
+                if isinstance(op, o.CreateFunction):
+                    new = _overloads(cur, op.function.name) - before
+                    if len(new) == 1:
+                        made[(op.function.name, op.function.arguments)] = new.pop()
+            return introspect(conn, schemas), made
+
+
+def _overloads(cur: psycopg.Cursor[Any], name: ir.QName) -> set[str]:
+    """The identity argument lists of the functions called `name` on the dev database."""
+    cur.execute(b"SELECT pg_catalog.pg_get_function_identity_arguments(p.oid) "
+                b"FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n "
+                b"ON n.oid = p.pronamespace WHERE n.nspname = %s AND p.proname = %s",
+                (name.schema, name.name))
+    return {str(row[0]) for row in cur.fetchall()}

@@ -124,6 +124,32 @@ def test_declared_spelling_plans_nothing(fresh_db: str, dev_url: str) -> None:
     assert _plan(fresh_db, schema, dev_url).plan.steps == ()
 
 
+def test_overloads_spelt_otherwise_plan_nothing(fresh_db: str, dev_url: str) -> None:
+    """Each overload is matched by the arguments PostgreSQL makes of its declaration
+    (`decimal` is `numeric`), not by the text as written."""
+    pgserver.run_sql(fresh_db, """
+        CREATE FUNCTION cents(amount numeric) RETURNS bigint LANGUAGE sql IMMUTABLE
+            AS 'SELECT round(amount * 100)::bigint';
+        CREATE FUNCTION cents(amount numeric, rate numeric) RETURNS bigint LANGUAGE sql
+            IMMUTABLE AS 'SELECT round(amount * rate * 100)::bigint';
+    """)
+    text = (
+        "function cents(amount decimal) as $$\n"
+        "create function cents(amount decimal) returns bigint language sql immutable\n"
+        "  as 'SELECT round(amount * 100)::bigint'\n$$\n"
+        "function cents(amount NUMERIC, rate Numeric) as $$\n"
+        "create function cents(amount NUMERIC, rate Numeric) returns bigint language sql\n"
+        "  immutable as 'SELECT round(amount * rate * 100)::bigint'\n$$\n")
+    schema, _ = compile_files([parse_source(text, "x.schema")])
+    assert _plan(fresh_db, schema, dev_url).plan.steps == ()
+    # a changed body of one overload replaces that one only
+    changed, _ = compile_files([parse_source(text.replace("rate * 100", "rate * 1000"),
+                                             "x.schema")])
+    steps = _plan(fresh_db, changed, dev_url).plan.steps
+    assert [(type(op), op.function.arguments) for op in steps] == [  # type: ignore[attr-defined]
+        (o.CreateFunction, "amount numeric, rate numeric")]
+
+
 def test_views_are_built_after_what_they_read(fresh_db: str, psql_path: str,
                                               tmp_path: Path) -> None:
     from compiler.build import ddl
