@@ -25,6 +25,7 @@ from compiler.canonical import canonicalize
 from compiler.check.audits import (
     Audit,
     check_audit,
+    count_and_sample,
     fk_audit,
     missing_rows_sql,
     not_null_audit,
@@ -127,10 +128,7 @@ def preflight(conn: psycopg.Connection[tuple[object, ...]], ops: tuple[o.Op, ...
             continue
         try:
             with conn.transaction(), conn.cursor() as cur:
-                cur.execute(audit.sql.encode())
-                row = cur.fetchone()
-            count = int(str(row[0] or 0)) if row else 0
-            sample = list(row[1]) if row and isinstance(row[1], list) else None
+                count, sample = count_and_sample(cur, audit)
             if count:
                 verb = "VALIDATE" if isinstance(op, o.AddConstraint) else "this step"
                 shown = f" (e.g. {', '.join(map(str, sample))})" if sample else ""

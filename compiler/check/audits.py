@@ -3,9 +3,11 @@
 Contract: `rule_audits(table)` yields one `Audit` per UNIQUE, FOREIGN KEY, NOT NULL, CHECK and
 expectation of a table; `Audit.sql` is one set-based, read-only query returning
 `(violations, sample)` — the number of offending rows and up to five of their primary keys
-(as text); `Audit.listing` is a query a person can run to see those rows. `migrate` runs the
-same queries as preflight before adding a constraint, and `check` runs them as the data
-review, so the two can never disagree.
+(as text), or, for duplicates, only the number (`Audit.sample_sql` then finds the sample once
+there is one: grouping is as cheap as the plain GROUP BY only without per-row keys);
+`count_and_sample(cur, audit)` runs one. `Audit.listing` is a query a person can run to see
+those rows. `migrate` runs the same queries as preflight before adding a constraint, and
+`check` runs them as the data review, so the two can never disagree.
 
 NULLs follow PostgreSQL's own semantics: a foreign key with a NULL column is not checked
 (MATCH SIMPLE), NULLs never collide in a UNIQUE unless it is NULLS NOT DISTINCT, and a CHECK
@@ -17,9 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+
+import psycopg
 
 from compiler import ir
 from compiler.names import display, quote_ident, quote_literal
+
+Cursor = psycopg.Cursor[Any]
 
 SAMPLE_SIZE = 5
 # audits whose condition reads one row and nothing else (an orphan's reads the parent table)
@@ -42,6 +49,9 @@ class Audit:
     # row's key expression, so that all of a table's such rules share one scan
     where: str | None = None
     key: str | None = None
+    # when `sql` only counts (a GROUP BY that sampled keys would cast every row's key): the
+    # query for up to five offending keys, run only when the count is not zero
+    sample_sql: str | None = None
 
     @property
     def row_local(self) -> bool:
@@ -64,6 +74,19 @@ def _count_and_sample(t: ir.Table, where: str) -> str:
     key = _key_expr(t, "r")
     return (f"SELECT count(*), (array_agg({key}) FILTER (WHERE {key} IS NOT NULL))[1:"
             f"{SAMPLE_SIZE}] FROM {display(t.name)} AS r WHERE {where}")
+
+
+def count_and_sample(cur: Cursor, a: Audit) -> tuple[int, tuple[str, ...]]:
+    """Run an audit: the number of offending rows and up to five of their keys."""
+    cur.execute(a.sql.encode("utf-8"))
+    row = cur.fetchone()
+    count = int(row[0] or 0) if row else 0
+    found = row[1] if row and row[1] else None
+    if count and found is None and a.sample_sql is not None:
+        cur.execute(a.sample_sql.encode("utf-8"))
+        more = cur.fetchone()
+        found = more[0] if more else None
+    return count, tuple(str(s) for s in (found or ()) if s is not None)
 
 
 def one_scan_sql(audits: list[Audit]) -> str:
@@ -89,14 +112,17 @@ def unique_audit(t: ir.Table, columns: tuple[str, ...], *, nulls_not_distinct: b
         conds.append(f"({where})")
     filt = (" WHERE " + " AND ".join(conds)) if conds else ""
     key = _key_expr(t, "r")
-    # rows sharing a key with another row; sample keys of the duplicates
-    sql = (f"SELECT coalesce(sum(n), 0)::bigint, (array_agg(k))[1:{SAMPLE_SIZE}] FROM ("
-           f"SELECT count(*) AS n, min({key}) AS k FROM {display(t.name)} AS r{filt} "
-           f"GROUP BY {cols} HAVING count(*) > 1) AS d")
+    # rows sharing a key with another row (as cheap as the GROUP BY itself); the sample
+    # keys of the duplicates only when there are some
+    groups = f"FROM {display(t.name)} AS r{filt} GROUP BY {cols} HAVING count(*) > 1"
+    sql = (f"SELECT coalesce(sum(n), 0)::bigint, NULL::text[] FROM (SELECT count(*) AS n "
+           f"{groups}) AS d")
+    sample = f"SELECT (array_agg(k))[1:{SAMPLE_SIZE}] FROM (SELECT min({key}) AS k {groups}) AS d"
     listing = (f"SELECT {cols}, count(*) AS copies, array_agg({key}) AS keys "
                f"FROM {display(t.name)} AS r{filt} GROUP BY {cols} HAVING count(*) > 1 "
                "ORDER BY count(*) DESC;")
-    return Audit("duplicate-values", t.name, columns, rule, sql, source, listing=listing)
+    return Audit("duplicate-values", t.name, columns, rule, sql, source, listing=listing,
+                 sample_sql=sample)
 
 
 def fk_audit(t: ir.Table, fk: ir.ForeignKey) -> Audit:

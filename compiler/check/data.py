@@ -44,6 +44,7 @@ from compiler.check.audits import (
     SAMPLE_SIZE,
     Audit,
     check_audit,
+    count_and_sample,
     fk_audit,
     missing_rows_sql,
     not_null_audit,
@@ -377,11 +378,7 @@ def _run_one(conn: psycopg.Connection[Any], p: Planned, timeout_ms: int
                 count, sample = _stream_json(conn, a, started + timeout_ms / 1000)
             else:
                 with conn.cursor() as cur:
-                    cur.execute(a.sql.encode("utf-8"))
-                    row = cur.fetchone()
-                count = int(row[0] or 0) if row else 0
-                sample = tuple(str(s) for s in (row[1] or ()) if s is not None) if row \
-                    else ()
+                    count, sample = count_and_sample(cur, a)
     except (pg_errors.QueryCanceled, _OutOfTime):
         return _timed_out(a, timeout_ms)
     except psycopg.Error as err:
