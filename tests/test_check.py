@@ -188,7 +188,7 @@ def test_drifted_database_finding(drifted: Checked, code: str, table: str | None
 def test_drifted_counts_samples_and_spans(drifted: Checked) -> None:
     _, report = drifted
     dup = _find(report, "duplicate-values", "users", "email")[0]
-    assert (dup.count, dup.sample) == (2, ("2",))
+    assert (dup.count, dup.sample) == (2, ("2", "3"))  # both rows of the duplicated e-mail
     orphan = _find(report, "orphaned-rows", "subscriptions", "user_id")[0]
     assert (orphan.count, orphan.sample) == (1, ("2",))
     assert "NOT EXISTS" in (orphan.fix or "")

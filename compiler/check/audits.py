@@ -112,12 +112,22 @@ def unique_audit(t: ir.Table, columns: tuple[str, ...], *, nulls_not_distinct: b
         conds.append(f"({where})")
     filt = (" WHERE " + " AND ".join(conds)) if conds else ""
     key = _key_expr(t, "r")
-    # rows sharing a key with another row (as cheap as the GROUP BY itself); the sample
-    # keys of the duplicates only when there are some
+    # rows sharing a key with another row: as cheap as the GROUP BY itself, no per-row key
     groups = f"FROM {display(t.name)} AS r{filt} GROUP BY {cols} HAVING count(*) > 1"
     sql = (f"SELECT coalesce(sum(n), 0)::bigint, NULL::text[] FROM (SELECT count(*) AS n "
            f"{groups}) AS d")
-    sample = f"SELECT (array_agg(k))[1:{SAMPLE_SIZE}] FROM (SELECT min({key}) AS k {groups}) AS d"
+    # only when there are duplicates: the keys of the rows in the first groups (NULLs match
+    # no IN, so a NULLS NOT DISTINCT key takes each group's smallest key instead)
+    if nulls_not_distinct:
+        sample = (f"SELECT (array_agg(k ORDER BY k))[1:{SAMPLE_SIZE}] FROM (SELECT min({key}) "
+                  f"AS k {groups}) AS d")
+    else:
+        mine = ", ".join(f"r.{quote_ident(c)}" for c in columns)
+        extra = f" AND ({where})" if where else ""
+        sample = (f"SELECT array_agg(k ORDER BY k) FROM (SELECT {key} AS k FROM "
+                  f"{display(t.name)} AS r WHERE ({mine}) IN (SELECT {cols} {groups} "
+                  f"ORDER BY {cols} LIMIT {SAMPLE_SIZE}){extra} ORDER BY 1 LIMIT "
+                  f"{SAMPLE_SIZE}) AS s")
     listing = (f"SELECT {cols}, count(*) AS copies, array_agg({key}) AS keys "
                f"FROM {display(t.name)} AS r{filt} GROUP BY {cols} HAVING count(*) > 1 "
                "ORDER BY count(*) DESC;")
