@@ -2,17 +2,27 @@
 
 Contract: `cache_dir(kind)` is `$SCHEMAC_CACHE_DIR/<kind>`, else
 `$XDG_CACHE_HOME/schemac/<kind>` (`~/.cache/schemac/<kind>`), never inside the repository.
-`read(path, cls)` returns the pickled object when it is a `cls`, else None (a missing,
+`read(path, cls)` returns the stored object when it is a `cls`, else None (a missing,
 truncated or stale entry is a miss, never an error); `write(path, obj)` replaces the entry
-atomically and ignores a cache it cannot write (that only costs speed).
+atomically and ignores a cache it cannot write (that only costs speed). `dumps`/`loads` are
+the entry format without the file, for handing results between processes.
+
+The format is pickle, except that dataclasses with slots (the IR, spans, parsed files) are
+stored as their field values and rebuilt by a generated positional constructor. Pickle's
+default for them, `dataclasses._dataclass_setstate`, calls `fields()` once per object and
+made reading a large schema's cache back slower than parsing a small one.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import importlib
+import io
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -26,19 +36,100 @@ def cache_dir(kind: str) -> Path:
 
 def read(path: Path, cls: type[T]) -> T | None:
     try:
-        with path.open("rb") as fh:
-            value = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        return None
+        value = loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
+            TypeError, ValueError, IndexError):
+        return None  # TypeError: an entry of a class whose fields have changed since
     return value if isinstance(value, cls) else None
 
 
 def write(path: Path, obj: object) -> None:
+    write_bytes(path, dumps(obj))
+
+
+def write_bytes(path: Path, data: bytes) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_bytes(data)
         tmp.replace(path)  # atomic: a concurrent reader never sees half a file
     except OSError:
         pass  # a read-only cache directory only costs speed
+
+
+def dumps(obj: object) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    return buf.getvalue()
+
+
+def loads(data: bytes) -> Any:
+    return pickle.loads(data)
+
+
+# --- slots dataclasses as field values -------------------------------------------------------
+
+
+class _Reducers(dict[type, Callable[[Any], tuple[Any, ...]]]):
+    """Pickle's dispatch table, filled on first sight of each class: slots dataclasses get a
+    reducer to (their constructor, field values); other classes pickle as usual."""
+
+    def __missing__(self, cls: type) -> Callable[[Any], tuple[Any, ...]]:
+        if not _eligible(cls):
+            raise KeyError(cls)
+        names = _field_names(cls)
+        maker = getattr(_makers, _key(cls))
+        namespace: dict[str, Any] = {"maker": maker}
+        values = "".join(f"o.{n}, " for n in names)
+        exec(f"def reduce(o):\n    return maker, ({values})\n", namespace)  # noqa: S102
+        reducer: Callable[[Any], tuple[Any, ...]] = namespace["reduce"]
+        self[cls] = reducer
+        return reducer
+
+
+class _Pickler(pickle.Pickler):
+    dispatch_table = _Reducers()
+
+
+class _Makers:
+    """Positional constructors, found by pickle as `compiler.cache._makers.<key>`: built on
+    first use in each process, from the class the key names."""
+
+    def __getattr__(self, key: str) -> Callable[..., Any]:
+        *module, qualname = key.split("__")
+        if not module or module[0] != "compiler":  # e.g. a probe for `__deepcopy__`
+            raise AttributeError(key)
+        try:
+            cls = getattr(importlib.import_module(".".join(module)), qualname)
+        except (ImportError, AttributeError):
+            raise AttributeError(key) from None
+        if not isinstance(cls, type) or not _eligible(cls) or _key(cls) != key:
+            raise AttributeError(key)
+        names = _field_names(cls)
+        # member descriptors set a slot directly: a frozen class's __setattr__ is bypassed
+        namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+        namespace.update({f"set_{n}": getattr(cls, n).__set__ for n in names})
+        body = "".join(f"    set_{n}(o, {n})\n" for n in names)
+        exec(f"def make({', '.join(names)}):\n    o = new(cls)\n{body}    return o\n",  # noqa: S102
+             namespace)
+        maker: Callable[..., Any] = namespace["make"]
+        maker.__qualname__ = f"_makers.{key}"
+        maker.__module__ = __name__
+        setattr(self, key, maker)
+        return maker
+
+
+_makers = _Makers()
+
+
+def _eligible(cls: type) -> bool:
+    return (dataclasses.is_dataclass(cls) and "__slots__" in cls.__dict__
+            and cls.__module__.startswith("compiler.") and "." not in cls.__qualname__)
+
+
+def _field_names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]
+
+
+def _key(cls: type) -> str:
+    return "__".join([*cls.__module__.split("."), cls.__qualname__])

@@ -5,10 +5,14 @@ with spans) or raises `CompileError` with one diagnostic, worded from a table of
 bad examples. Names are folded to lower case unless double-quoted (PostgreSQL's rule); types
 are brought to `format_type` spelling; constraints and indexes get their final names here,
 since naming needs only the table. Cross-file resolution and checks live in `validate`.
+
+The IR is built while the LALR parser runs (`lowering_parser()`: no parse tree). `parser()`
+is the plain parser that builds a tree: for `fmt`, for tests and for wording syntax errors.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass, field
@@ -18,19 +22,17 @@ from typing import Any, NamedTuple
 from lark import (
     Lark,
     Token,
-    Transformer,
     Tree,
     UnexpectedCharacters,
     UnexpectedInput,
     UnexpectedToken,
-    v_args,
 )
-from lark.exceptions import UnexpectedEOF, VisitError
+from lark.exceptions import UnexpectedEOF
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
 from compiler.objects import trigger_definition
-from compiler.parse_objects import ObjectCallbacks, _TableKind
+from compiler.parse_objects import META_CALLBACKS, ObjectCallbacks, _TableKind, with_meta
 from compiler.types import SERIALS, canonical_type
 
 
@@ -79,20 +81,119 @@ def parser(strict: bool = False) -> Lark:
 
 def parse_source(text: str, path: str) -> ParsedFile:
     text = text.removeprefix("\ufeff")
+    lowering, builder = lowering_parser()
+    builder.reset(text, path)
     try:
-        tree = parser().parse(text)
-    except UnexpectedInput as err:
-        raise CompileError([_syntax_diagnostic(err, text, path)]) from None
-    builder = _Builder(text, path)
-    try:
-        builder.transform(tree)
-    except VisitError as err:  # a lowering problem raised inside a callback
-        if isinstance(err.orig_exc, CompileError):
-            raise err.orig_exc from None
-        raise
+        lowering.parse(text)
+    except UnexpectedInput:
+        # worded against the plain parser: its states are the ones the examples were
+        # matched in, and errors are rare enough to parse twice
+        try:
+            parser().parse(text)
+        except UnexpectedInput as err:
+            raise CompileError([_syntax_diagnostic(err, text, path)]) from None
+        raise  # pragma: no cover - both parsers accept the same language
     if builder.diagnostics:
         raise CompileError(builder.diagnostics)
     return builder.out
+
+
+# --- lowering while parsing ------------------------------------------------------------------
+#
+# Lark calls a rule's callback as soon as the LALR parser reduces it, so no parse tree is
+# built and walked again. Lark gives such callbacks no positions, so they are tracked here:
+# each callback's result travels up wrapped in a `_Node` with the rule's extent, computed
+# from its first and last child. Keyword and punctuation tokens are kept in the children
+# (`keep_all_tokens`) for that purpose only, and dropped before the callback sees them, so
+# callbacks get exactly the children a tree transformer would.
+
+
+class _Node:
+    """A callback's result and the extent of the rule it lowered (also its `meta`)."""
+
+    __slots__ = ("value", "line", "column", "start_pos", "end_line", "end_column", "end_pos")
+
+    value: Any
+    line: int | None
+    column: int | None
+    start_pos: int | None
+    end_line: int | None
+    end_column: int | None
+    end_pos: int | None
+
+
+def _callback(function: Any, takes_meta: bool, drop: set[str]) -> Any:
+    new = object.__new__
+
+    def reduce(children: list[Any]) -> _Node:
+        # called once per reduction (about 150 per table): kept lean on purpose
+        node = new(_Node)
+        first: Any = None
+        last: Any = None
+        if children:
+            first, last = children[0], children[-1]
+            if first.line is None or last.line is None:  # an empty rule has no extent
+                first, last = _extent(children)
+        if first is None:
+            node.line = node.column = node.start_pos = None
+            node.end_line = node.end_column = node.end_pos = None
+        else:
+            node.line, node.column, node.start_pos = first.line, first.column, first.start_pos
+            node.end_line, node.end_column = last.end_line, last.end_column
+            node.end_pos = last.end_pos
+        kept = [c.value if c.__class__ is _Node else c for c in children
+                if c.__class__ is _Node or c.type not in drop]
+        node.value = function(node, kept) if takes_meta else function(kept)
+        return node
+
+    return reduce
+
+
+def _extent(children: list[Any]) -> tuple[Any, Any]:
+    placed = [c for c in children if c.line is not None]
+    return (placed[0], placed[-1]) if placed else (None, None)
+
+
+class _Callbacks:
+    """What Lark looks rule callbacks up on: the builder's methods, wrapped."""
+
+    def __init__(self, builder: _Builder, drop: set[str]) -> None:
+        self._builder = builder
+        self._drop = drop
+
+    def __getattr__(self, name: str) -> Any:
+        # Lark asks for every rule and terminal name; rules named `_x` are inlined
+        method = None if name.startswith("_") else getattr(self._builder, name, None)
+        if not callable(method):
+            raise AttributeError(name)
+        return _callback(method, name in META_CALLBACKS, self._drop)
+
+    def __default__(self, data: str, children: list[Any], _meta: Any) -> Any:
+        if data.startswith("_"):
+            return Tree(data, children)  # an inlined rule: Lark splices its children
+        return _callback(lambda kept: Tree(data, kept), False, self._drop)(children)
+
+
+@functools.cache
+def lowering_parser() -> tuple[Lark, _Builder]:
+    """The parser that lowers while it parses, and the builder its callbacks fill (reset per
+    file, so one parse at a time per process). Built once per process, like `parser()`, and
+    likewise cached on disk by Lark."""
+    builder = _Builder("", "")
+    grammar = grammar_text()
+    drop: set[str] = set()  # filled below: Lark binds the callbacks while it builds
+    lark = Lark(grammar, parser="lalr", lexer="contextual", keep_all_tokens=True,
+                maybe_placeholders=False, cache=True, transformer=_Callbacks(builder, drop))
+    drop.update(_tokens_a_tree_drops(lark, grammar))
+    return lark, builder
+
+
+def _tokens_a_tree_drops(lark: Lark, grammar: str) -> set[str]:
+    """Tokens a parse tree would not hold: terminals whose names start with `_`, and the
+    anonymous ones (keywords and punctuation written as string literals in rules). Every
+    terminal the grammar names is a regular expression, and is kept."""
+    named = set(re.findall(r"^([A-Z][A-Z0-9_]*)\s*:", grammar, re.MULTILINE))
+    return {t.name for t in lark.terminals if t.name.startswith("_") or t.name not in named}
 
 
 # --- syntax errors ---------------------------------------------------------------------------
@@ -261,15 +362,20 @@ def _strip_comments(sql: str) -> str:
 
 @dataclass(slots=True)
 class _Col:
-    column: ir.Column
+    # ir.Column's arguments: the column is made once its description is known, as copying
+    # a frozen dataclass to add one costs more than making it
+    fields: dict[str, Any]
     inline: list[tuple[str, Any, Span]]  # ("pk"|"unique"|"fk"|"check"|"expect", payload, span)
 
+    def column(self) -> ir.Column:
+        return ir.Column(**self.fields)
 
-class _Builder(ObjectCallbacks, Transformer[Token, Any]):
-    """Tree -> IR fragments. Callbacks return small payloads; `table` assembles the rest."""
+
+class _Builder(ObjectCallbacks):
+    """Rule callbacks -> IR fragments. Callbacks return small payloads; `table` assembles
+    the rest."""
 
     def __init__(self, text: str, path: str) -> None:
-        super().__init__(visit_tokens=False)
         self.reset(text, path)
 
     def reset(self, text: str, path: str) -> None:
@@ -296,7 +402,7 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
         # most names are already lower case: copying a Token is costly in a large schema
         return tok if value == tok else tok.update(value=value)
 
-    @v_args(meta=True)
+    @with_meta
     def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Span]:
         if len(children) == 2:
             return ir.QName(schema=str(children[0]), name=str(children[1])), self._span(meta)
@@ -305,19 +411,19 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
     def column_list(self, children: list[Token]) -> _Cols:
         return _Cols(str(c) for c in children)
 
-    @v_args(meta=True)
+    @with_meta
     def paren_expr(self, meta: Any, _children: list[Any]) -> str:
         return self._slice(meta)[1:-1].strip()
 
-    @v_args(meta=True)
+    @with_meta
     def line_expr(self, meta: Any, _children: list[Any]) -> str:
         return self._slice(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def value(self, meta: Any, _children: list[Any]) -> str:
         return self._slice(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def call(self, meta: Any, _children: list[Any]) -> str:
         return self._slice(meta)
 
@@ -326,7 +432,7 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
         return text or None  # PostgreSQL stores an empty comment as no comment
 
     # types
-    @v_args(meta=True)
+    @with_meta
     def type(self, meta: Any, children: list[Any]) -> tuple[str, bool, Span]:
         (qn, _), rest = children[0], children[1:]
         # user types are spelt as format_type spells them: quoted where PostgreSQL quotes
@@ -360,63 +466,63 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
         return children[0]
 
     # column options: each returns (kind, payload, span)
-    @v_args(meta=True)
+    @with_meta
     def not_null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
         return "not_null", None, self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
         return "null", None, self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def default(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "default", c[0], self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def primary_key_inline(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
         return "pk", None, self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def unique_inline(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "unique", bool(c), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def references(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         (target, _), rest = c[0], c[1:]
         cols = next((x for x in rest if isinstance(x, _Cols)), None)
         opts = dict(x for x in rest if isinstance(x, _Opt))
         return "fk", (target, cols, opts), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def check(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if len(c) == 2 else None
         return "check", (name, c[-1]), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def identity_always(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
         return "identity", ir.Identity.ALWAYS, self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def identity_by_default(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
         return "identity", ir.Identity.BY_DEFAULT, self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def generated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "generated", c[0], self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def collate(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "collate", str(c[0]), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def deprecated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "deprecated", _message(c[0]) if c else "deprecated", self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def renamed(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "renamed", str(c[0]), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def expect(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         table_wide = bool(c) and isinstance(c[0], Tree) and c[0].data == "table_scope"
         if table_wide:
@@ -512,20 +618,20 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
     def index_elements(self, c: list[ir.IndexElement]) -> tuple[ir.IndexElement, ...]:
         return tuple(c)
 
-    @v_args(meta=True)
+    @with_meta
     def index(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "index", (False, c), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def unique_index(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "index", (True, c), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def primary_key(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if len(c) == 2 else None
         return "table_pk", (name, c[-1]), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def unique_constraint(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if c and isinstance(c[0], Token) else None
         cols = next(x for x in c if isinstance(x, _Cols))
@@ -533,7 +639,7 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
         deferrable = next((x.value for x in c if isinstance(x, _Opt)), None)
         return "table_unique", (name, cols, nnd, deferrable), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def foreign_key(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if isinstance(c[0], Token) else None
         rest = c[1:] if name else c
@@ -543,7 +649,7 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
         return "table_fk", (name, cols, target, ref_cols, opts), self._span(meta)
 
     # members and definitions
-    @v_args(meta=True)
+    @with_meta
     def column(self, meta: Any, c: list[Any]) -> _Col:
         name_tok, (type_text, serial, _tspan), options = c[0], c[1], c[2:]
         kw: dict[str, Any] = {"name": str(name_tok), "type": type_text, "serial": serial}
@@ -563,9 +669,9 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
             # a primary key implies NOT NULL; so do identity and serial columns in PostgreSQL
             kw["nullable"] = False if any(k == "pk" for k, _, _ in inline) or kw.get("identity") \
                 or serial else kw.get("nullable", True)
-        col = ir.Column(span=Span(self.path, name_tok.line or 1, name_tok.column or 1,
-                                  name_tok.end_line, name_tok.end_column), **kw)
-        return _Col(col, inline)
+        kw["span"] = Span(self.path, name_tok.line or 1, name_tok.column or 1,
+                          name_tok.end_line, name_tok.end_column)
+        return _Col(kw, inline)
 
     def index_def(self, c: list[Any]) -> tuple[str, Any, Span]:
         if len(c) == 2:
@@ -576,12 +682,12 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
     def column_def(self, c: list[Any]) -> _Col:
         if len(c) == 2:
             col: _Col = c[1]
-            col.column = _replace(col.column, comment=c[0])
+            col.fields["comment"] = c[0]
             return col
         only: _Col = c[0]
         return only
 
-    @v_args(meta=True)
+    @with_meta
     def table(self, meta: Any, c: list[Any]) -> ir.Table:
         kinds = [x for x in c if isinstance(x, _TableKind)]
         c = [x for x in c if not isinstance(x, _TableKind)]
@@ -609,7 +715,7 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
                                        if getattr(k, f) not in (None, False, ())})
         return table
 
-    @v_args(meta=True)
+    @with_meta
     def enum(self, meta: Any, c: list[Any]) -> ir.Enum:
         (qn, span), values = c[0], c[1:]
         return ir.Enum(name=qn, values=tuple(values), span=span)
@@ -620,7 +726,7 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
             return _sql_string_value(str(tok))
         return str(tok)
 
-    @v_args(meta=True)
+    @with_meta
     def domain(self, meta: Any, c: list[Any]) -> ir.Domain:
         (qn, span), (type_text, _serial, _), opts = c[0], c[1], c[2:]
         kw: dict[str, Any] = {}
@@ -641,16 +747,16 @@ class _Builder(ObjectCallbacks, Transformer[Token, Any]):
                                        span=ospan))
         return ir.Domain(name=qn, type=type_text, checks=tuple(checks), span=span, **kw)
 
-    @v_args(meta=True)
+    @with_meta
     def extension(self, meta: Any, c: list[Token]) -> ir.Extension:
         return ir.Extension(name=str(c[0]), schema=str(c[1]) if len(c) > 1 else None,
                             span=self._span(meta))
 
-    @v_args(meta=True)
+    @with_meta
     def namespace(self, meta: Any, c: list[Token]) -> ir.Namespace:
         return ir.Namespace(name=str(c[0]), span=self._span(meta))
 
-    @v_args(meta=True)
+    @with_meta
     def rows(self, meta: Any, c: list[Any]) -> ir.Rows:
         (qn, _), cols, rows = c[0], c[1], c[2:]
         return ir.Rows(table=qn, columns=cols, values=tuple(rows), span=self._span(meta))
@@ -705,8 +811,6 @@ class _Opt(NamedTuple):
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
-    import dataclasses
-
     return dataclasses.replace(obj, **changes)
 
 
@@ -757,7 +861,7 @@ def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | N
 
     for m in members:
         if isinstance(m, _Col):
-            col = m.column
+            col = m.column()
             columns.append(col)
             last_column = col.name
             for kind, payload, ispan in m.inline:

@@ -1,22 +1,36 @@
 """Lowering of the declarations kept as SQL text (views, functions, triggers, sequences) and
 of a table header's kind (unlogged, partitioned, a partition, inheriting).
 
-Contract: `ObjectCallbacks` is a mixin of `compiler.parse._Builder` (the Lark transformer): its
-methods are the callbacks of those grammar rules and return IR objects, or small payloads
-the table assembly reads. Texts in `$$` blocks are kept verbatim (`compiler.objects`);
-sequence options left out take PostgreSQL's defaults.
+Contract: `ObjectCallbacks` is a mixin of `compiler.parse._Builder` (the callbacks Lark calls
+while it parses): its methods are the callbacks of those grammar rules and return IR objects,
+or small payloads the table assembly reads. A callback marked `@with_meta` also gets the
+rule's position (line, column, end_line, end_column, start_pos, end_pos). Texts in `$$`
+blocks are kept verbatim (`compiler.objects`); sequence options left out take PostgreSQL's
+defaults.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar
 
-from lark import Token, v_args
+from lark import Token
 
 from compiler import ir
 from compiler.errors import Diagnostic, Span
 from compiler.objects import sequence_defaults, sql_body
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+# names of the callbacks that take the rule's position as their first argument
+META_CALLBACKS: set[str] = set()
+
+
+def with_meta(method: _F) -> _F:
+    """Mark a callback as taking `(meta, children)` rather than `(children)`."""
+    META_CALLBACKS.add(method.__name__)
+    return method
 
 
 class ObjectCallbacks:
@@ -58,11 +72,11 @@ class ObjectCallbacks:
 
 
     # views, functions, triggers, sequences
-    @v_args(meta=True)
+    @with_meta
     def trigger(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "trigger", (False, str(c[0]), c[1], c[2].strip()), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def constraint_trigger(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         return "trigger", (True, str(c[0]), c[1], c[2].strip()), self._span(meta)
 
@@ -73,7 +87,7 @@ class ObjectCallbacks:
         kind, payload, span = c[0]
         return kind, (*payload, None), span
 
-    @v_args(meta=True)
+    @with_meta
     def exclude(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if len(c) > 2 and isinstance(c[1], Token) else None
         rest = c[1:] if name else c
@@ -87,15 +101,15 @@ class ObjectCallbacks:
             definition += " DEFERRABLE INITIALLY DEFERRED" if deferrable else " DEFERRABLE"
         return "exclude", (name, definition, elements), self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def rls_enable(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
         return "rls", "row_security", self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def rls_force(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
         return "rls", "force_row_security", self._span(meta)
 
-    @v_args(meta=True)
+    @with_meta
     def policy(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         span = self._span(meta)
         kw: dict[str, Any] = {"name": str(c[0])}
@@ -149,7 +163,7 @@ class ObjectCallbacks:
     def view_members(self, c: list[Any]) -> list[Any]:
         return c
 
-    @v_args(meta=True)
+    @with_meta
     def view(self, meta: Any, c: list[Any]) -> ir.View:
         materialized = c[0] == "materialized"
         rest = c[1:] if materialized else c
@@ -167,11 +181,11 @@ class ObjectCallbacks:
         return ir.View(name=qn, definition=sql_body(str(body)), materialized=materialized,
                        options=tuple(options), indexes=indexes, span=span)
 
-    @v_args(meta=True)
+    @with_meta
     def function(self, meta: Any, c: list[Any]) -> ir.Function:
         return self._function(c, False)
 
-    @v_args(meta=True)
+    @with_meta
     def procedure(self, meta: Any, c: list[Any]) -> ir.Function:
         return self._function(c, True)
 
@@ -187,7 +201,7 @@ class ObjectCallbacks:
         return ir.Function(name=qn, arguments=args, definition=text.strip().rstrip(";"),
                            procedure=procedure, span=span)
 
-    @v_args(meta=True)
+    @with_meta
     def sequence(self, meta: Any, c: list[Any]) -> ir.Sequence:
         (qn, span) = c[0]
         opts: dict[str, Any] = dict(c[1:])

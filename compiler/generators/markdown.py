@@ -40,6 +40,7 @@ def _env() -> Environment:
         loader=PackageLoader("compiler.generators", "templates"),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates ship with the package: no stat per include
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,  # Markdown, not HTML: escaping is done per fragment below
@@ -61,14 +62,18 @@ _BACKTICK_RUNS = re.compile(r"`+")
 _LINE_BREAKS = re.compile(r"[ \t]*\r?\n[ \t]*")
 
 
+@functools.cache  # a large schema repeats the same names, types and defaults many times
 def _code(text: str) -> str:
     """An inline code span that survives any content: the fence is one backtick longer than
     the longest run inside, and a space pads content that starts or ends with a backtick.
     Line breaks become spaces (a code span cannot hold one in a table cell)."""
-    text = _LINE_BREAKS.sub(" ", text)
+    if "\n" in text:
+        text = _LINE_BREAKS.sub(" ", text)
     if not text:
         return ""
-    longest = max((len(m) for m in _BACKTICK_RUNS.findall(text)), default=0)
+    longest = 0
+    if "`" in text:
+        longest = max(len(m) for m in _BACKTICK_RUNS.findall(text))
     fence = "`" * (longest + 1)
     if text.startswith("`") or text.endswith("`") or (
         text.startswith(" ") and text.endswith(" ") and text.strip()
@@ -80,7 +85,10 @@ def _code(text: str) -> str:
 def _cell(markdown: str) -> str:
     """A fragment made safe for one Markdown table cell: GFM splits cells on `|` before it
     parses code spans, so every pipe is escaped, and a line break would end the row."""
-    return _LINE_BREAKS.sub("<br>", markdown.strip()).replace("|", "\\|")
+    markdown = markdown.strip()
+    if "\n" in markdown:
+        markdown = _LINE_BREAKS.sub("<br>", markdown)
+    return markdown.replace("|", "\\|") if "|" in markdown else markdown
 
 
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>#])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
@@ -117,6 +125,9 @@ class _Anchors:
 
 # A Markdown table row: its cells, each already escaped with `_cell`.
 _Row = tuple[str, ...]
+# The same row's cells joined with " | " (joined here: a Jinja filter per row is costly in a
+# schema of 100,000 columns)
+_Line = str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +142,9 @@ class _TableView:
     anchor: str
     summary: str  # first line of the comment, for the contents
     comment: str
-    columns: tuple[_Row, ...]  # name, type, nullable, default, keys, description
+    columns: tuple[_Line, ...]  # name, type, nullable, default, keys, description
     primary_key: str
-    indexes: tuple[_Row, ...]  # name, keys, unique, notes
+    indexes: tuple[_Line, ...]  # name, keys, unique, notes
     uniques: tuple[str, ...]
     foreign_keys: tuple[str, ...]
     checks: tuple[str, ...]
@@ -163,9 +174,14 @@ class _TypeView:
 
 def _type_name(column: ir.Column) -> str:
     """The type as people write it; a serial column shows as `serial`, not `integer`."""
-    if column.serial and column.type in _SERIAL_NAMES:
-        return _SERIAL_NAMES[column.type]
-    return short_type(column.type)
+    return _written_type(column.type, column.serial)
+
+
+@functools.cache  # a schema uses few distinct types
+def _written_type(type_text: str, serial: bool) -> str:
+    if serial and type_text in _SERIAL_NAMES:
+        return _SERIAL_NAMES[type_text]
+    return short_type(type_text)
 
 
 def _table_key(table: ir.Table) -> tuple[str, str]:
@@ -295,6 +311,10 @@ class _Context:
                 self.incoming.setdefault(fk.ref_table, []).append((t, fk))
             for c in t.columns:
                 self.users.setdefault(_strip_array(c.type), []).append((t, c))
+        self.rows: dict[ir.QName, list[ir.Rows]] = {}
+        for r in schema.rows:
+            self.rows.setdefault(r.table, []).append(r)
+        self._type_texts: dict[tuple[str, bool, str | None], str] = {}
 
     def table_link(self, name: ir.QName, columns: Sequence[str] = ()) -> str:
         """`users.id` / `t(a, b)` as code, linked to the table's heading when it is ours."""
@@ -307,6 +327,13 @@ class _Context:
         return f"[{_code(label)}](#{anchor})" if anchor else _code(label)
 
     def type_text(self, column: ir.Column) -> str:
+        key = (column.type, column.serial, column.collation)
+        text = self._type_texts.get(key)
+        if text is None:
+            text = self._type_texts[key] = self._new_type_text(column)
+        return text
+
+    def _new_type_text(self, column: ir.Column) -> str:
         text = _code(_type_name(column))
         anchor = self.type_anchor.get(_strip_array(column.type))
         if anchor:
@@ -345,7 +372,7 @@ def _table_view(table: ir.Table, ctx: _Context) -> _TableView:
         anchor=ctx.table_anchor[table.name],
         summary=comment.splitlines()[0] if comment else "",
         comment=comment,
-        columns=tuple(_column_row(table, c, ctx) for c in table.columns),
+        columns=_column_rows(table, ctx),
         primary_key=(f"{_code(', '.join(pk.columns))} ({_code(pk.name)})" if pk else ""),
         indexes=tuple(_index_row(i) for i in _by_name(table.indexes)),
         uniques=tuple(_unique_text(u) for u in _by_name(table.uniques)),
@@ -353,7 +380,7 @@ def _table_view(table: ir.Table, ctx: _Context) -> _TableView:
         checks=tuple(f"{_code(c.name)}: {_code(c.expression)}" for c in _by_name(table.checks)),
         expectations=tuple(_expectation_text(e) for e in table.expectations),
         referenced_by=_referenced_by(table, ctx),
-        rows=tuple(_rows_view(r) for r in ctx.schema.rows if r.table == table.name),
+        rows=tuple(_rows_view(r) for r in ctx.rows.get(table.name, ())),
     )
 
 
@@ -371,20 +398,40 @@ def _is_unique_on_one(index: ir.Index) -> bool:
             and index.elements[0].column is not None)
 
 
-def _column_row(table: ir.Table, column: ir.Column, ctx: _Context) -> _Row:
+@dataclass(frozen=True, slots=True)
+class _KeyFacts:
+    """What the Keys cell of every column of one table is made from (found once a table)."""
+
+    primary: frozenset[str]
+    foreign_keys: list[ir.ForeignKey]  # by name
+    unique: set[str]
+    indexed: set[str]  # some index leads with it, other than the one that made it UNIQUE
+
+
+def _column_rows(table: ir.Table, ctx: _Context) -> tuple[_Line, ...]:
+    facts = _KeyFacts(
+        primary=frozenset(table.primary_key.columns if table.primary_key else ()),
+        foreign_keys=_by_name(table.foreign_keys),
+        unique=_unique_columns(table),
+        indexed={i.elements[0].column for i in table.indexes
+                 if i.elements and i.elements[0].column is not None
+                 and not _is_unique_on_one(i)},
+    )
+    return tuple(_column_row(c, facts, ctx) for c in table.columns)
+
+
+def _column_row(column: ir.Column, facts: _KeyFacts, ctx: _Context) -> _Line:
     keys: list[str] = []
-    if table.primary_key and column.name in table.primary_key.columns:
+    if column.name in facts.primary:
         keys.append("PK")
-    for fk in _by_name(table.foreign_keys):
+    for fk in facts.foreign_keys:
         if column.name in fk.columns:
             at = fk.columns.index(column.name)
             ref = fk.ref_columns[at:at + 1] if len(fk.ref_columns) == len(fk.columns) else ()
             keys.append(f"FK → {ctx.table_link(fk.ref_table, ref)}")
-    if column.name in _unique_columns(table):
+    if column.name in facts.unique:
         keys.append("UNIQUE")
-    # "indexed": some index leads with the column, other than the one that made it UNIQUE.
-    if any(i.elements and i.elements[0].column == column.name and not _is_unique_on_one(i)
-           for i in table.indexes):
+    if column.name in facts.indexed:
         keys.append("indexed")
 
     if column.identity is not None:
@@ -403,7 +450,7 @@ def _column_row(table: ir.Table, column: ir.Column, ctx: _Context) -> _Row:
 
     cells = (_code(column.name), ctx.type_text(column), "yes" if column.nullable else "no",
              default, ", ".join(keys), "<br>".join(description))
-    return tuple(_cell(c) for c in cells)
+    return " | ".join([_cell(c) for c in cells])
 
 
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\s*\(")
@@ -445,7 +492,7 @@ def _element_text(e: ir.IndexElement) -> str:
     return text
 
 
-def _index_row(index: ir.Index) -> _Row:
+def _index_row(index: ir.Index) -> _Line:
     notes: list[str] = []
     if index.method is not ir.IndexMethod.BTREE:
         notes.append(f"using {index.method.value}")
@@ -459,7 +506,7 @@ def _index_row(index: ir.Index) -> _Row:
         notes.append(index.comment.strip())
     keys = _code(", ".join(_element_text(e) for e in index.elements))
     cells = (_code(index.name), keys, "yes" if index.unique else "", "; ".join(notes))
-    return tuple(_cell(c) for c in cells)
+    return " | ".join([_cell(c) for c in cells])
 
 
 def _deferral(deferrable: bool, initially_deferred: bool) -> str:
@@ -570,6 +617,7 @@ _MERMAID_KEYWORDS = frozenset(
 )
 
 
+@functools.cache  # column names and types repeat across tables
 def _mermaid_token(text: str) -> str:
     return _MERMAID_UNSAFE.sub("_", text.replace("[]", "_array")).strip("_")
 
@@ -583,6 +631,7 @@ def _mermaid_entity(name: ir.QName) -> str:
     return token
 
 
+@functools.cache
 def _mermaid_attribute(text: str) -> str:
     # Attribute names and types cannot be quoted; `PK`/`FK`/`UK` (any case) are key markers.
     token = _mermaid_token(text) or "x"
