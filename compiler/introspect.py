@@ -336,7 +336,7 @@ class _TableBuilder:
         exclusions = self.exclusions
         parts = self.parts
         for (rel, name, kind, conkey, deferrable, deferred, nnd, ref, refkey, upd, dele,
-             check_expr) in constraint_rows:
+             check_expr, delete_cols) in constraint_rows:
             if rel not in parts:
                 continue
             if kind == "c":
@@ -359,6 +359,7 @@ class _TableBuilder:
                     name=name, columns=cols, ref_table=self.targets[ref],
                     ref_columns=tuple([ref_names[k] for k in refkey]),
                     on_delete=_FK_ACTIONS[dele], on_update=_FK_ACTIONS[upd],
+                    on_delete_columns=tuple([names[k] for k in delete_cols or ()]),
                     deferrable=deferrable, initially_deferred=deferred))
 
 

@@ -112,6 +112,9 @@ class ForeignKey:
     ref_table: QName
     ref_columns: tuple[str, ...]
     on_delete: FkAction = FkAction.NO_ACTION
+    # ON DELETE SET NULL / SET DEFAULT (a, b): only these of `columns` (PostgreSQL 15+);
+    # empty: all of them
+    on_delete_columns: tuple[str, ...] = ()
     on_update: FkAction = FkAction.NO_ACTION
     deferrable: bool = False
     initially_deferred: bool = False

@@ -544,8 +544,9 @@ class _Builder(ObjectCallbacks):
         return ir.ExpectKind.PREDICATE, c[0]
 
     # fk options
-    def on_delete(self, c: list[ir.FkAction]) -> _Opt:
-        return _Opt("on_delete", c[0])
+    def on_delete(self, c: list[Any]) -> _Opt:
+        # `on delete set null (col, ...)`: the action, and the columns it is limited to
+        return _Opt("on_delete", (c[0], tuple(c[1]) if len(c) > 1 else ()))
 
     def on_update(self, c: list[ir.FkAction]) -> _Opt:
         return _Opt("on_update", c[0])
@@ -804,7 +805,8 @@ class _Cols(tuple[str, ...]):
 
 
 class _Opt(NamedTuple):
-    """A foreign-key or constraint option: ("on_delete", action), ("deferrable", deferred)."""
+    """A foreign-key or constraint option: ("on_delete", (action, columns)),
+    ("deferrable", deferred)."""
 
     key: str
     value: Any
@@ -925,9 +927,10 @@ def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | N
 def _fk(name: str, cols: tuple[str, ...], target: ir.QName, ref_cols: tuple[str, ...] | None,
         opts: dict[str, Any], span: Span) -> ir.ForeignKey:
     deferrable = opts.get("deferrable")
+    on_delete, on_delete_columns = opts.get("on_delete", (ir.FkAction.NO_ACTION, ()))
     return ir.ForeignKey(
         name=name, columns=cols, ref_table=target, ref_columns=ref_cols or (),
-        on_delete=opts.get("on_delete", ir.FkAction.NO_ACTION),
+        on_delete=on_delete, on_delete_columns=on_delete_columns,
         on_update=opts.get("on_update", ir.FkAction.NO_ACTION),
         deferrable=deferrable is not None, initially_deferred=bool(deferrable), span=span)
 

@@ -273,11 +273,23 @@ class _Validator:
             self.error(f"foreign key `{fk.name}` references `{fk.ref_table}`"
                        f"({', '.join(ref_cols)}), which is neither its primary key nor unique",
                        fk.span, "PostgreSQL requires a unique constraint or index there")
+        stray = [n for n in fk.on_delete_columns if n not in fk.columns]
+        if stray:
+            self.error(f"foreign key `{fk.name}`: `on delete {fk.on_delete.value}` names "
+                       f"{', '.join(f'`{n}`' for n in stray)}, which the key does not hold",
+                       fk.span, f"name some of its columns: {', '.join(fk.columns)}")
+        if fk.on_delete_columns and fk.on_delete not in (ir.FkAction.SET_NULL,
+                                                         ir.FkAction.SET_DEFAULT):
+            self.error(f"foreign key `{fk.name}`: only `on delete set null` and `set default` "
+                       "take a column list", fk.span)
         if fk.on_delete == ir.FkAction.SET_NULL:
-            for n in fk.columns:
+            for n in fk.on_delete_columns or fk.columns:
                 if n in cols and not cols[n].nullable:
-                    self.error(f"`on delete set null` on NOT NULL column `{n}`", fk.span,
-                               "make the column nullable or choose cascade/restrict")
+                    hint = ("make the column nullable or choose cascade/restrict"
+                            if len(fk.columns) == 1 else "make the column nullable, name only "
+                            "the nullable ones (`on delete set null (col)`, PostgreSQL 15+), "
+                            "or choose cascade/restrict")
+                    self.error(f"`on delete set null` on NOT NULL column `{n}`", fk.span, hint)
         return dataclasses.replace(fk, ref_columns=ref_cols)
 
     def _check_relation_names(self, tables: Iterable[ir.Table]) -> None:

@@ -457,7 +457,8 @@ def test_version_tagged_query_lines() -> None:
     assert "i.indnullsnotdistinct" in query("indexes", 15)
     assert "i.indnullsnotdistinct" not in query("indexes", 14)
     assert "i.indnullsnotdistinct" not in query("constraints", 14)
-    assert "confdelsetcols" not in query("unmanaged", 13)
+    assert "confdelsetcols" in query("constraints", 15)
+    assert "confdelsetcols" not in query("constraints", 14)
 
 
 @pytest.mark.slow

@@ -70,8 +70,9 @@ def normalised_dump(pg_dump: str, dsn: str) -> list[str]:
 @pytest.mark.parametrize("source", CORPUS, ids=[p.stem for p in CORPUS])
 def test_pull_round_trip(source: Path, pg_dsn: str, pg_major: int, psql_path: str,
                          pg_dump_path: str, dev_url: str, tmp_path: Path) -> None:
-    if "NULLS NOT DISTINCT" in source.read_text() and pg_major < 15:
-        pytest.skip("NULLS NOT DISTINCT needs PostgreSQL 15")
+    if re.search(r"NULLS NOT DISTINCT|ON DELETE SET NULL \(", source.read_text()) and \
+            pg_major < 15:
+        pytest.skip("NULLS NOT DISTINCT and ON DELETE SET NULL (columns) need PostgreSQL 15")
     original = pgserver.create_database(pg_dsn, f"schemac_pull_{uuid.uuid4().hex[:8]}")
     rebuilt = pgserver.create_database(pg_dsn, f"schemac_rebuilt_{uuid.uuid4().hex[:8]}")
     pgserver.apply_sql_file(psql_path, original, source)

@@ -471,6 +471,8 @@ def _fk_options(fk: ir.ForeignKey) -> str:
     text = ""
     if fk.on_delete != ir.FkAction.NO_ACTION:
         text += f" on delete {fk.on_delete.value}"
+        if fk.on_delete_columns:
+            text += f" ({', '.join(quote_name(c) for c in fk.on_delete_columns)})"
     if fk.on_update != ir.FkAction.NO_ACTION:
         text += f" on update {fk.on_update.value}"
     return text + _deferrable(fk.deferrable, fk.initially_deferred, fk.name, fk.span)

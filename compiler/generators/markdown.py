@@ -526,6 +526,8 @@ def _actions(fk: ir.ForeignKey) -> str:
     out = ""
     if fk.on_delete is not ir.FkAction.NO_ACTION:
         out += f", ON DELETE {fk.on_delete.value.upper()}"
+        if fk.on_delete_columns:
+            out += f" ({', '.join(fk.on_delete_columns)})"
     if fk.on_update is not ir.FkAction.NO_ACTION:
         out += f", ON UPDATE {fk.on_update.value.upper()}"
     return out + _deferral(fk.deferrable, fk.initially_deferred)

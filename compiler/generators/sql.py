@@ -239,6 +239,8 @@ def constraint_sql(c: ir.PrimaryKey | ir.Unique | ir.ForeignKey | ir.Check | ir.
                     f"({_cols(c.ref_columns)})")
             if c.on_delete != ir.FkAction.NO_ACTION:
                 text += f" ON DELETE {c.on_delete.value.upper()}"
+                if c.on_delete_columns:
+                    text += f" ({_cols(c.on_delete_columns)})"
             if c.on_update != ir.FkAction.NO_ACTION:
                 text += f" ON UPDATE {c.on_update.value.upper()}"
             return head + text + _deferrable(c)

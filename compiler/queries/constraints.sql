@@ -10,7 +10,7 @@
 -- CHECK (...), without the NOT VALID / NO INHERIT words that follow it.
 -- Columns: table oid, name, type, key attnums, deferrable, initially deferred,
 -- nulls not distinct (unique), referenced table oid, referenced attnums, on update,
--- on delete, check expression.
+-- on delete, check expression, attnums ON DELETE SET NULL/DEFAULT is limited to (15+).
 SELECT con.conrelid, con.conname, con.contype,
        con.conkey::int2[],
        con.condeferrable, con.condeferred,
@@ -22,7 +22,9 @@ SELECT con.conrelid, con.conname, con.contype,
        con.confrelid, con.confkey::int2[],
        con.confupdtype, con.confdeltype,
        CASE WHEN con.contype = 'c' THEN pg_catalog.pg_get_expr(con.conbin, con.conrelid)
-            WHEN con.contype = 'x' THEN pg_catalog.pg_get_constraintdef(con.oid, true) END
+            WHEN con.contype = 'x' THEN pg_catalog.pg_get_constraintdef(con.oid, true) END,
+       con.confdelsetcols::int2[]  -- since 15
+       NULL::int2[]  -- before 15
 FROM pg_catalog.pg_constraint con
 JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
 WHERE con.contype IN ('p', 'u', 'f', 'c', 'x')

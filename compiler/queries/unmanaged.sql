@@ -60,7 +60,7 @@ found (kind, nsp, name, classid, objid) AS (
   WHERE rw.rulename <> '_RETURN' AND c.relnamespace = ANY (%(nsp)s::oid[])
   UNION ALL
   -- constraints the IR has no words for, from one pass over pg_constraint: NOT VALID;
-  -- MATCH FULL, and ON DELETE SET NULL (columns) since 15; PostgreSQL 18's NOT ENFORCED
+  -- MATCH FULL; PostgreSQL 18's NOT ENFORCED
   -- constraints and temporal keys (WITHOUT OVERLAPS / PERIOD). One constraint can be several.
   SELECT k.kind, c.relnamespace, c.relname || '.' || con.conname,
          'pg_catalog.pg_class'::regclass, c.oid
@@ -70,16 +70,11 @@ found (kind, nsp, name, classid, objid) AS (
     CASE WHEN NOT con.convalidated THEN 'not valid constraint' END,
     CASE WHEN con.conperiod THEN 'temporal constraint'  -- since 18
          WHEN NOT con.conenforced THEN 'not enforced constraint' END,  -- since 18
-    CASE WHEN con.contype = 'f' AND (con.confmatchtype <> 's'
-                                     OR con.confdelsetcols IS NOT NULL  -- since 15
-                                     OR false  -- before 15
-                                    ) THEN 'foreign key option' END]) AS k(kind)
+    CASE WHEN con.contype = 'f' AND con.confmatchtype <> 's'
+         THEN 'foreign key option' END]) AS k(kind)
   WHERE (NOT con.convalidated
          OR NOT con.conenforced OR con.conperiod  -- since 18
-         OR (con.contype = 'f' AND (con.confmatchtype <> 's'
-                                    OR con.confdelsetcols IS NOT NULL  -- since 15
-                                    OR false  -- before 15
-                                   )))
+         OR (con.contype = 'f' AND con.confmatchtype <> 's'))
     AND k.kind IS NOT NULL
     AND c.relkind IN ('r', 'p') AND c.relnamespace = ANY (%(nsp)s::oid[])
   UNION ALL

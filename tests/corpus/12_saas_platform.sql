@@ -2,7 +2,7 @@
 -- with a WHEN clause, a statement trigger with a transition table, views over views, a
 -- materialized view with a unique index, a sequence with options feeding a default, a domain,
 -- an enum in another schema, a composite foreign key, partial and expression indexes, and
--- comments on each kind.
+-- comments on each kind; a foreign key whose ON DELETE SET NULL spares the tenant column.
 CREATE SCHEMA billing;
 COMMENT ON SCHEMA billing IS 'Invoices and payments';
 CREATE TYPE billing.invoice_state AS ENUM ('draft', 'open', 'paid', 'void');
@@ -43,7 +43,7 @@ CREATE TABLE billing.invoices (
     gross bigint GENERATED ALWAYS AS (((total)::bigint + (tax)::bigint)) STORED,
     CONSTRAINT invoices_number_key UNIQUE (number),
     CONSTRAINT invoices_org_fkey FOREIGN KEY (org_id) REFERENCES public.organizations(id),
-    CONSTRAINT invoices_issuer_fkey FOREIGN KEY (org_id, issued_by) REFERENCES public.members(org_id, user_email)
+    CONSTRAINT invoices_issuer_fkey FOREIGN KEY (org_id, issued_by) REFERENCES public.members(org_id, user_email) ON DELETE SET NULL (issued_by)
 );
 CREATE INDEX invoices_open ON billing.invoices USING btree (org_id, number DESC) WHERE (state = 'open'::billing.invoice_state);
 COMMENT ON COLUMN billing.invoices.gross IS 'total plus tax';
