@@ -127,7 +127,7 @@ def child_breakdown(d: Path, out: Path) -> None:
     from lark import Lark
 
     from compiler import cache
-    from compiler.load import paused_gc
+    from compiler.memory import paused_gc
     from compiler.parse import grammar_text, lowering_parser, parse_source
 
     # what the first run on a machine pays (lowering_parser() below may find Lark's cache)

@@ -19,7 +19,8 @@ from pathlib import Path
 from compiler import cache, ir
 from compiler.diff import diff
 from compiler.generators.sql import render_script
-from compiler.load import compiled_from, paused_gc
+from compiler.load import compiled_from
+from compiler.memory import paused_gc
 from compiler.plan import make_plan
 
 # below this, forking costs more than rendering the docs alongside saves

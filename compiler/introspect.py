@@ -21,7 +21,6 @@ used again once the helper is done.
 from __future__ import annotations
 
 import functools
-import gc
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -37,6 +36,7 @@ from psycopg import pq
 from compiler import ir
 from compiler.db import server_major
 from compiler.introspect_objects import build_objects
+from compiler.memory import paused_gc
 from compiler.names import quote_literal
 
 Conn = psycopg.Connection[Any]
@@ -147,13 +147,8 @@ def introspect(conn: Conn, schemas: Sequence[str] | None = None) -> ir.Schema:
     # Hundreds of thousands of small acyclic objects are built here; the cyclic collector
     # would rescan the growing heap over and over (a third of the run time at 5,000 tables)
     # without ever finding garbage.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _introspect(conn, schemas)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:

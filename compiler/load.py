@@ -9,23 +9,21 @@ The cache lives outside the repository (`$XDG_CACHE_HOME/schemac`, or `SCHEMAC_C
 keyed by the file's path, its bytes, the grammar and the compiler version, so an edit to one
 file of a large schema re-parses that file alone. `compiled_from(schema)` tells `build`
 which sources the schema loaded last came from, so that it can reuse their outputs.
-`paused_gc()` is the cyclic collector switched off around passes that make many objects.
+Parsing and reading the cache run without the cyclic collector (`compiler.memory`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 import hashlib
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 from compiler import __version__, cache
 from compiler.errors import CompileError, Diagnostic, UserError
 from compiler.ir import Schema
+from compiler.memory import paused_gc
 from compiler.parse import ParsedFile, grammar_text, lowering_parser, parse_source
 from compiler.validate import compile_files
 
@@ -76,25 +74,6 @@ def _digests(sources: list[tuple[str, str]]) -> tuple[str, str]:
         layout.update(name.encode() + b"\0")
         contents.update(name.encode() + b"\0" + hashlib.sha256(text.encode()).digest())
     return layout.hexdigest(), contents.hexdigest()
-
-
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Run without the cyclic garbage collector. Loading or building a large schema creates
-    hundreds of thousands of long-lived objects and no cycles worth collecting; the collector
-    would rescan them all again and again (it made reading the parse cache 3-4x slower)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            # What survived is old: file it with the oldest generation, or the first young
-            # collection after this would scan every object made meanwhile (0.4 s at 10,000
-            # tables). freeze() + unfreeze() moves every tracked object there at once.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 # Parsing is the costly pass (pure-Python LALR). A large schema is parsed in parallel: big

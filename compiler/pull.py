@@ -11,13 +11,13 @@ into the first file. Loading the files back gives the pulled IR.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import re
 from collections.abc import Sequence
 from enum import StrEnum
 
 from compiler import ir
 from compiler.generators.dsl import render_dsl
+from compiler.memory import paused_gc
 
 
 class SplitBy(StrEnum):
@@ -39,13 +39,8 @@ def pull_files(schema: ir.Schema, split_by: SplitBy = SplitBy.SCHEMA) -> dict[st
     # The printer makes a few hundred thousand short-lived strings and lines next to a large
     # IR that lives on: every full pass of the cyclic collector would rescan that IR (about
     # half the render time at 5,000 tables) and find nothing, as both are acyclic.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with paused_gc():
         return _pull_files(schema, split_by)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
 
 
 def _pull_files(schema: ir.Schema, split_by: SplitBy) -> dict[str, str]:

@@ -25,6 +25,11 @@ def key_drift(t: ir.Table, lt: ir.Table, exact: bool) -> list[Finding]:
     return found + _indexes(t, lt, exact, consumed)
 
 
+def _actions(fk: ir.ForeignKey) -> str:
+    limited = f" ({', '.join(fk.on_delete_columns)})" if fk.on_delete_columns else ""
+    return (f"ON DELETE {fk.on_delete.upper()}{limited} ON UPDATE {fk.on_update.upper()}")
+
+
 def _sql(*ops: o.Op) -> str:
     return "\n".join(stmt for op in ops for stmt in op_statements(op))
 
@@ -127,13 +132,13 @@ def _constraints(t: ir.Table, lt: ir.Table, exact: bool) -> tuple[list[Finding],
             continue
         if lfk == fk:
             continue
-        same_ref = dataclasses.replace(lfk, on_delete=fk.on_delete, on_update=fk.on_update)
+        same_ref = dataclasses.replace(lfk, on_delete=fk.on_delete, on_update=fk.on_update,
+                                       on_delete_columns=fk.on_delete_columns)
         if same_ref == fk:
             out.append(finding(
                 "on-delete-mismatch", table=name, columns=cols, object=fk.name, span=fk.span,
-                message=f"foreign key {fk.name} is ON DELETE {lfk.on_delete.upper()} ON UPDATE "
-                        f"{lfk.on_update.upper()}; the schema declares ON DELETE "
-                        f"{fk.on_delete.upper()} ON UPDATE {fk.on_update.upper()}",
+                message=f"foreign key {fk.name} is {_actions(lfk)}; the schema declares "
+                        f"{_actions(fk)}",
                 fix=_replace(name, fk)))
         else:
             out.append(finding(
