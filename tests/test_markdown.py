@@ -361,3 +361,35 @@ def test_renders_a_parsed_schema() -> None:
     assert "- `pgcrypto`" in doc
     assert '    users ||--o{ subscriptions : "user_id"' in doc
     assert render_markdown(schema) == doc
+
+
+def test_storage_and_row_security_facts_per_table() -> None:
+    """A reader of one table's page learns how it is partitioned or inherited, whether it is
+    unlogged, and which triggers and row-level security policies act on its rows."""
+    from compiler.validate import compile_files
+
+    schema, _ = compile_files([parse_source(
+        "function touch() as $$\n"
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $f$ BEGIN RETURN NEW; "
+        "END $f$\n$$\n"
+        "table events partition by range (at) {\n  at timestamptz not null\n"
+        "  owner text\n  enable row level security\n"
+        "  policy own for select using (owner = current_user)\n"
+        "  trigger events_touch before insert for each row execute function touch()\n}\n"
+        "table events_2024 partition of events for values from ('2024-01-01') "
+        "to ('2025-01-01') {\n}\n"
+        "table base {\n  id int primary key\n}\n"
+        "table child inherits (base) {\n  note text\n}\n"
+        "unlogged table scratch {\n  id int primary key\n}\n", "x.schema")])
+    doc = render_markdown(schema)
+    assert ("**Partitioned by** `RANGE (at)` into [`events_2024`](#table-events-2024) "
+            "`FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')`") in doc
+    assert ("**Partition of** [`events`](#table-events) "
+            "`FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')`") in doc
+    assert "*Columns, keys and indexes: those of the partitioned table.*" in doc
+    assert "**Inherits from** [`base`](#table-base)" in doc
+    assert "**Inherited by** [`child`](#table-child)" in doc
+    assert "**Unlogged**" in doc
+    assert "**Row-level security** enabled: 1 policy (below)" in doc
+    assert "- `own`: `for select to public using (owner = current_user)`" in doc
+    assert "- `events_touch`: `CREATE TRIGGER events_touch BEFORE insert ON events" in doc

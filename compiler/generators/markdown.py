@@ -142,6 +142,8 @@ class _TableView:
     anchor: str
     summary: str  # first line of the comment, for the contents
     comment: str
+    facts: tuple[str, ...]  # partitioning, inheritance, unlogged, row-level security
+    no_columns: str  # what to say when `columns` is empty
     columns: tuple[_Line, ...]  # name, type, nullable, default, keys, description
     primary_key: str
     indexes: tuple[_Line, ...]  # name, keys, unique, notes
@@ -150,6 +152,8 @@ class _TableView:
     checks: tuple[str, ...]
     expectations: tuple[str, ...]
     referenced_by: tuple[str, ...]
+    triggers: tuple[str, ...]
+    policies: tuple[str, ...]
     rows: tuple[_RowsView, ...]
 
 
@@ -205,11 +209,15 @@ def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
         owner = f"owned by {q.owned_by[0]}.{q.owned_by[1]}" if q.owned_by else ""
         out.append(("sequence", _code(str(q.name)), q.comment or owner, ""))
     for p in sorted(schema.policies, key=lambda p: (p.table, p.name)):
-        rule = f"for {p.command} to {', '.join(p.roles)}"
-        rule += f" using ({p.using})" if p.using else ""
-        rule += f" with check ({p.with_check})" if p.with_check else ""
-        out.append(("policy", _code(f"{p.table}.{p.name}"), _code(rule), ""))
+        out.append(("policy", _code(f"{p.table}.{p.name}"), _code(_policy_rule(p)), ""))
     return tuple(out)
+
+
+def _policy_rule(p: ir.Policy) -> str:
+    rule = ("" if p.permissive else "as restrictive ") + f"for {p.command} to {', '.join(p.roles)}"
+    rule += f" using ({p.using})" if p.using else ""
+    rule += f" with check ({p.with_check})" if p.with_check else ""
+    return rule
 
 
 def _document(schema: ir.Schema) -> dict[str, object]:
@@ -314,6 +322,19 @@ class _Context:
         self.rows: dict[ir.QName, list[ir.Rows]] = {}
         for r in schema.rows:
             self.rows.setdefault(r.table, []).append(r)
+        self.partitions: dict[ir.QName, list[ir.Table]] = {}
+        self.heirs: dict[ir.QName, list[ir.Table]] = {}
+        for t in sorted(schema.tables, key=_table_key):
+            if t.partition_of is not None:
+                self.partitions.setdefault(t.partition_of, []).append(t)
+            for parent in t.inherits:
+                self.heirs.setdefault(parent, []).append(t)
+        self.triggers: dict[ir.QName, list[ir.Trigger]] = {}
+        for tr in sorted(schema.triggers, key=lambda x: x.name):
+            self.triggers.setdefault(tr.table, []).append(tr)
+        self.policies: dict[ir.QName, list[ir.Policy]] = {}
+        for p in sorted(schema.policies, key=lambda x: x.name):
+            self.policies.setdefault(p.table, []).append(p)
         self._type_texts: dict[tuple[str, bool, str | None], str] = {}
 
     def table_link(self, name: ir.QName, columns: Sequence[str] = ()) -> str:
@@ -372,6 +393,9 @@ def _table_view(table: ir.Table, ctx: _Context) -> _TableView:
         anchor=ctx.table_anchor[table.name],
         summary=comment.splitlines()[0] if comment else "",
         comment=comment,
+        facts=_facts(table, ctx),
+        no_columns=("*Columns, keys and indexes: those of the partitioned table.*"
+                    if table.partition_of is not None else "*No columns.*"),
         columns=_column_rows(table, ctx),
         primary_key=(f"{_code(', '.join(pk.columns))} ({_code(pk.name)})" if pk else ""),
         indexes=tuple(_index_row(i) for i in _by_name(table.indexes)),
@@ -380,8 +404,43 @@ def _table_view(table: ir.Table, ctx: _Context) -> _TableView:
         checks=tuple(f"{_code(c.name)}: {_code(c.expression)}" for c in _by_name(table.checks)),
         expectations=tuple(_expectation_text(e) for e in table.expectations),
         referenced_by=_referenced_by(table, ctx),
+        triggers=tuple(f"{_code(tr.name)}: {_code(tr.definition.strip())}"
+                       + (f" — {_text(tr.comment)}" if tr.comment else "")
+                       for tr in ctx.triggers.get(table.name, ())),
+        policies=tuple(f"{_code(p.name)}: {_code(_policy_rule(p))}"
+                       for p in ctx.policies.get(table.name, ())),
         rows=tuple(_rows_view(r) for r in ctx.rows.get(table.name, ())),
     )
+
+
+def _facts(table: ir.Table, ctx: _Context) -> tuple[str, ...]:
+    """How the table is stored and who may see its rows, one sentence each."""
+    out: list[str] = []
+    if table.partition_by:
+        parts = ctx.partitions.get(table.name, ())
+        listed = "; ".join(f"{ctx.table_link(p.name)} {_code(p.partition_bound or '')}"
+                           for p in parts)
+        out.append(f"**Partitioned by** {_code(table.partition_by)}"
+                   + (f" into {listed}" if listed else " (no partitions declared)"))
+    if table.partition_of is not None:
+        out.append(f"**Partition of** {ctx.table_link(table.partition_of)} "
+                   f"{_code(table.partition_bound or '')}")
+    if table.inherits:
+        out.append("**Inherits from** " + ", ".join(ctx.table_link(p) for p in table.inherits))
+    heirs = ctx.heirs.get(table.name, ())
+    if heirs:
+        out.append("**Inherited by** " + ", ".join(ctx.table_link(h.name) for h in heirs))
+    if table.unlogged:
+        out.append("**Unlogged**: not written to the WAL, so emptied after a crash and not "
+                   "replicated")
+    if table.row_security:
+        forced = ", forced for the owner too" if table.force_row_security else ""
+        n = len(ctx.policies.get(table.name, ()))
+        out.append(f"**Row-level security** enabled{forced}: "
+                   + (f"{n} polic{'y' if n == 1 else 'ies'} (below) decide which rows each "
+                      "role sees" if n else "no policy, so roles other than the owner see no "
+                      "rows"))
+    return tuple(out)
 
 
 def _unique_columns(table: ir.Table) -> set[str]:
