@@ -24,7 +24,8 @@ from typing import Any
 import psycopg
 
 from compiler import ir
-from compiler.names import display, quote_ident, quote_literal
+from compiler.check.regex import matches_sql
+from compiler.names import display, quote_ident
 
 Cursor = psycopg.Cursor[Any]
 
@@ -166,10 +167,11 @@ def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> 
     cols = (ex.column,) if ex.column else ()
     match ex.kind:
         case ir.ExpectKind.MATCHES:
-            where = f"r.{col} IS NOT NULL AND r.{col}::text !~ {quote_literal(ex.argument or '')}"
+            test = matches_sql(f"r.{col}::text", ex.argument or "")
+            where = f"r.{col} IS NOT NULL AND NOT {test}"
             rule = f"{ex.column} matches '{ex.argument}'"
         case ir.ExpectKind.NOT_MATCHES:
-            where = f"r.{col}::text ~ {quote_literal(ex.argument or '')}"
+            where = matches_sql(f"r.{col}::text", ex.argument or "")
             rule = f"{ex.column} does not match '{ex.argument}'"
         case ir.ExpectKind.JSON:
             rule = f"{ex.column} holds valid JSON"
