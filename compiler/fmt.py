@@ -30,7 +30,8 @@ from lark import Token, Tree
 from compiler import ir
 from compiler.errors import CompileError, Diagnostic, Span
 from compiler.generators.dsl import Key, Line, layout
-from compiler.parse import ParsedFile, parse_source, parser
+from compiler.parse import parse_source, parser
+from compiler.parsed import ParsedFile
 
 
 @dataclass(slots=True)

@@ -24,7 +24,7 @@ from compiler import __version__, cache
 from compiler.errors import CompileError, Diagnostic, UserError
 from compiler.ir import Schema
 from compiler.memory import paused_gc
-from compiler.parse import ParsedFile, grammar_text, lowering_parser, parse_source
+from compiler.parsed import ParsedFile, grammar_text
 from compiler.validate import compile_files
 
 
@@ -101,6 +101,8 @@ def _parse_many(sources: list[tuple[str, str]],
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("fork")  # workers inherit the loaded grammar
+    from compiler.parse import lowering_parser  # Lark: only when something is parsed
+
     lowering_parser()  # build (or load) the grammar once, before the fork
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         outcomes = list(pool.map(_parse_piece, [(n, p, c) for _, n, p, c in jobs],
@@ -144,6 +146,8 @@ def _parse_piece(job: tuple[str, str, str | None]) -> bytes | CompileError:
 
 
 def _parse_or_error(name: str, text: str) -> ParsedFile | CompileError:
+    from compiler.parse import parse_source
+
     try:
         return parse_source(text, name)
     except CompileError as err:
@@ -235,6 +239,8 @@ def parse_file(path: Path, *, use_cache: bool = True) -> ParsedFile:
     hit = _cache_get(name, raw) if use_cache else None
     if hit is not None:
         return hit
+    from compiler.parse import parse_source
+
     result = parse_source(raw, name)
     if use_cache:
         _cache_put(name, raw, result)
@@ -258,7 +264,7 @@ def _salt() -> bytes:
     """Anything that changes what a parse produces: the grammar and the lowering code."""
     h = hashlib.sha256(f"{__version__}\0{grammar_text()}".encode())
     here = Path(__file__).resolve().parent
-    for module in ("parse.py", "parse_objects.py", "objects.py", "cache.py", "ir.py",
+    for module in ("parse.py", "parsed.py", "parse_objects.py", "objects.py", "cache.py", "ir.py",
                    "types.py", "names.py", "errors.py"):
         h.update((here / module).read_bytes())
     return h.digest()

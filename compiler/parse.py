@@ -15,8 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from lark import (
@@ -33,40 +32,8 @@ from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
 from compiler.objects import trigger_definition
 from compiler.parse_objects import META_CALLBACKS, ObjectCallbacks, _TableKind, with_meta
+from compiler.parsed import ParsedFile, grammar_text
 from compiler.types import SERIALS, canonical_type
-
-
-@dataclass(slots=True)
-class ParsedFile:
-    path: str
-    namespaces: list[ir.Namespace] = field(default_factory=list)
-    extensions: list[ir.Extension] = field(default_factory=list)
-    enums: list[ir.Enum] = field(default_factory=list)
-    domains: list[ir.Domain] = field(default_factory=list)
-    tables: list[ir.Table] = field(default_factory=list)
-    rows: list[ir.Rows] = field(default_factory=list)
-    sequences: list[ir.Sequence] = field(default_factory=list)
-    functions: list[ir.Function] = field(default_factory=list)
-    views: list[ir.View] = field(default_factory=list)
-    triggers: list[ir.Trigger] = field(default_factory=list)
-    policies: list[ir.Policy] = field(default_factory=list)
-    sections: list[str] = field(default_factory=list)
-    # written type names that validation must resolve: (type text, span)
-    type_uses: list[tuple[str, Span]] = field(default_factory=list)
-    last_section: str | None = None  # the section in force at the end of the file
-
-
-def grammar_text() -> str:
-    """The grammar ships inside the package as `compiler/grammar/schema.lark` in a wheel, and
-    as the top-level `grammar/` folder in a checkout."""
-    packaged = resources.files("compiler").joinpath("grammar/schema.lark")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    from pathlib import Path
-
-    return (Path(__file__).resolve().parent.parent / "grammar" / "schema.lark").read_text(
-        encoding="utf-8"
-    )
 
 
 @functools.cache
@@ -489,7 +456,7 @@ class _Builder(ObjectCallbacks):
     @with_meta
     def references(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         (target, _), rest = c[0], c[1:]
-        cols = next((x for x in rest if isinstance(x, _Cols)), None)
+        cols = next((tuple(x) for x in rest if isinstance(x, _Cols)), None)
         opts = dict(x for x in rest if isinstance(x, _Opt))
         return "fk", (target, cols, opts), self._span(meta)
 
@@ -586,7 +553,7 @@ class _Builder(ObjectCallbacks):
         return "using", str(c[0])
 
     def include(self, c: list[tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
-        return "include", c[0]
+        return "include", tuple(c[0])
 
     def where(self, c: list[str]) -> tuple[str, str]:
         return "where", c[0]
@@ -630,12 +597,12 @@ class _Builder(ObjectCallbacks):
     @with_meta
     def primary_key(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if len(c) == 2 else None
-        return "table_pk", (name, c[-1]), self._span(meta)
+        return "table_pk", (name, tuple(c[-1])), self._span(meta)
 
     @with_meta
     def unique_constraint(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if c and isinstance(c[0], Token) else None
-        cols = next(x for x in c if isinstance(x, _Cols))
+        cols = next(tuple(x) for x in c if isinstance(x, _Cols))
         nnd = "nulls_not_distinct" in c
         deferrable = next((x.value for x in c if isinstance(x, _Opt)), None)
         return "table_unique", (name, cols, nnd, deferrable), self._span(meta)
@@ -645,9 +612,9 @@ class _Builder(ObjectCallbacks):
         name = str(c[0]) if isinstance(c[0], Token) else None
         rest = c[1:] if name else c
         cols, (target, _), tail = rest[0], rest[1], rest[2:]
-        ref_cols = next((x for x in tail if isinstance(x, _Cols)), None)
+        ref_cols = next((tuple(x) for x in tail if isinstance(x, _Cols)), None)
         opts = dict(x for x in tail if isinstance(x, _Opt))
-        return "table_fk", (name, cols, target, ref_cols, opts), self._span(meta)
+        return "table_fk", (name, tuple(cols), target, ref_cols, opts), self._span(meta)
 
     # members and definitions
     @with_meta
@@ -760,7 +727,7 @@ class _Builder(ObjectCallbacks):
     @with_meta
     def rows(self, meta: Any, c: list[Any]) -> ir.Rows:
         (qn, _), cols, rows = c[0], c[1], c[2:]
-        return ir.Rows(table=qn, columns=cols, values=tuple(rows), span=self._span(meta))
+        return ir.Rows(table=qn, columns=tuple(cols), values=tuple(rows), span=self._span(meta))
 
     def row(self, c: list[str]) -> tuple[str, ...]:
         return tuple(c)

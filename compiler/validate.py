@@ -16,7 +16,7 @@ from typing import TypeVar
 from compiler import ir
 from compiler.errors import CompileError, Diagnostic, Severity, Span
 from compiler.names import MAX_IDENTIFIER_BYTES, display, too_long
-from compiler.parse import ParsedFile
+from compiler.parsed import ParsedFile
 from compiler.types import _ALIASES, BUILTIN, INTEGERS, JSON_TYPES, TEXTUAL, base_of
 
 _Named = TypeVar("_Named", ir.Table, ir.Enum, ir.Domain)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from compiler import ir
 from compiler.errors import Span
 from compiler.objects import names_read
-from compiler.parse import ParsedFile
+from compiler.parsed import ParsedFile
 
 Error = Callable[[str, Span | None, str | None], None]
 

@@ -54,7 +54,7 @@ from hypothesis import strategies as st
 
 from compiler import ir
 from compiler.names import derive, display, element_words, quote_ident
-from compiler.parse import ParsedFile
+from compiler.parsed import ParsedFile
 
 # --- names -----------------------------------------------------------------------------------
 

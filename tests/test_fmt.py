@@ -23,7 +23,8 @@ from compiler import ir
 from compiler.errors import CompileError
 from compiler.fmt import format_source, ir_fingerprint
 from compiler.generators.dsl import render_dsl
-from compiler.parse import ParsedFile, parse_source
+from compiler.parse import parse_source
+from compiler.parsed import ParsedFile
 from compiler.validate import compile_files
 
 PROPERTY = settings(max_examples=100, deadline=None,

@@ -44,7 +44,8 @@ from compiler.generators.dsl_objects import (
     trigger_text,
     view_lines,
 )
-from compiler.parse import grammar_text, parse_source
+from compiler.parse import parse_source
+from compiler.parsed import grammar_text
 from compiler.types import BUILTIN
 
 Key = tuple[Any, ...]  # the IR object a printed line belongs to, e.g. ("column", 0, "id")
