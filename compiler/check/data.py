@@ -7,8 +7,9 @@ Contract:
   block (reference rows that must exist). Audits whose table, columns or referenced table are
   missing from the live database are planned as skipped: drift already reports what is
   missing. Given `trust`, a rule that a validated live constraint already guarantees is
-  planned as enforced: PostgreSQL has refused every row that would break it, so scanning the
-  table would only prove zero again (`check --verify-enforced` scans them all the same).
+  planned as enforced (`compiler.check.enforced`): PostgreSQL has refused every row that would
+  break it, so scanning the table would only prove zero again (`check --verify-enforced`
+  scans them all the same).
 - `plan_live_audits(live, not_validated, not_enforced)`: without a schema, the rows behind
   the constraints the database does not guarantee (added NOT VALID, or a foreign key whose
   triggers are disabled).
@@ -52,6 +53,7 @@ from compiler.check.audits import (
     row_key,
     rule_audits,
 )
+from compiler.check.enforced import Trust, enforced_by
 from compiler.check.findings import AuditOutcome, Finding, finding
 from compiler.errors import Span, UserError
 from compiler.generators.sql import op_statements
@@ -68,17 +70,6 @@ class Planned:
     rows: ir.Rows | None = None  # for the reference-rows audit
     key: tuple[str, ...] = ()  # the columns those rows are matched on
     enforced_by: str | None = None  # the validated constraint or index that guarantees it
-
-
-@dataclass(frozen=True, slots=True)
-class Trust:
-    """What the live catalog says PostgreSQL does not guarantee, although a constraint exists:
-    constraints added NOT VALID, foreign keys with disabled triggers, invalid indexes."""
-
-    untrusted: frozenset[tuple[ir.QName, str]] = frozenset()  # (table, constraint)
-    # (table, column) whose NOT NULL was added NOT VALID (PostgreSQL 18+)
-    unvalidated_not_null: frozenset[tuple[ir.QName, str]] = frozenset()
-    invalid_indexes: frozenset[str] = frozenset()  # as hygiene names them: [schema.]index
 
 
 @dataclass(slots=True)
@@ -128,66 +119,6 @@ def plan_audits(declared: ir.Schema, live: ir.Schema, major: int, *,
         planned.append(Planned(audit, f"column {', '.join(missing)} missing" if missing
                                else None, rows, row_key(rt, rows)))
     return planned
-
-
-def enforced_by(rule: object, lt: ir.Table, ct: ir.Table | None, trust: Trust) -> str | None:
-    """The live constraint or index that makes PostgreSQL refuse every row breaking `rule`
-    (a declared key, foreign key, NOT NULL column or CHECK), or None."""
-    match rule:
-        case ir.PrimaryKey(columns=cols):
-            return _unique_enforcer(set(cols), True, None, lt, trust)
-        case ir.Unique(columns=cols, nulls_not_distinct=nnd):
-            return _unique_enforcer(set(cols), nnd, None, lt, trust)
-        case ir.Index(name=name, elements=elements, nulls_not_distinct=nnd, where=where):
-            if where is not None:
-                canon = next((i for i in ct.indexes if i.name == name), None) if ct else None
-                if canon is None:
-                    return None
-                where = canon.where
-            return _unique_enforcer({e.column for e in elements if e.column}, nnd, where, lt,
-                                    trust)
-        case ir.ForeignKey():
-            return next((fk.name for fk in lt.foreign_keys
-                         if (fk.columns, fk.ref_table, fk.ref_columns)
-                         == (rule.columns, rule.ref_table, rule.ref_columns)
-                         and (lt.name, fk.name) not in trust.untrusted), None)
-        case ir.Column(name=name):
-            col = lt.column(name)
-            if col is None or col.nullable or (lt.name, name) in trust.unvalidated_not_null:
-                return None
-            return "NOT NULL"
-        case ir.Check(name=name):
-            expr = next((c.expression for c in ct.checks if c.name == name), None) if ct \
-                else None
-            if expr is None:
-                return None
-            return next((c.name for c in lt.checks if c.expression == expr
-                         and (lt.name, c.name) not in trust.untrusted), None)
-    return None
-
-
-def _unique_enforcer(cols: set[str], nulls_not_distinct: bool, where: str | None,
-                     lt: ir.Table, trust: Trust) -> str | None:
-    """A live key whose columns are among `cols` refuses every duplicate of `cols`, provided
-    it covers the same rows (no predicate, or the same one) and, when NULLs must collide,
-    it treats them so too (NULLS NOT DISTINCT, or columns that cannot be NULL)."""
-    keys: list[tuple[str, tuple[str, ...], bool, str | None]] = []
-    if lt.primary_key:
-        keys.append((lt.primary_key.name, lt.primary_key.columns, True, None))
-    keys += [(u.name, u.columns, u.nulls_not_distinct, None) for u in lt.uniques]
-    keys += [(ix.name, tuple(e.column for e in ix.elements if e.column), ix.nulls_not_distinct,
-              ix.where) for ix in lt.indexes
-             if ix.unique and all(e.column for e in ix.elements)
-             and (ix.name if lt.name.schema == "public" else f"{lt.name.schema}.{ix.name}")
-             not in trust.invalid_indexes]
-    for name, kcols, knnd, kwhere in keys:
-        if not kcols or not set(kcols) <= cols or (kwhere is not None and kwhere != where):
-            continue
-        if nulls_not_distinct and not knnd and any(
-                (c := lt.column(k)) is None or c.nullable for k in kcols):
-            continue
-        return name
-    return None
 
 
 def _reference_missing(fk: ir.ForeignKey, tables: dict[ir.QName, ir.Table]) -> str | None:

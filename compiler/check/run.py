@@ -37,8 +37,9 @@ import psycopg
 
 from compiler import ir
 from compiler.canonical import canonicalize, static_default
-from compiler.check.data import Progress, Trust, plan_audits, plan_live_audits, run_audits
+from compiler.check.data import Progress, plan_audits, plan_live_audits, run_audits
 from compiler.check.drift import drift
+from compiler.check.enforced import Trust
 from compiler.check.findings import (
     RULES,
     AuditOutcome,
