@@ -94,8 +94,9 @@ def trigger_definition(table: ir.QName, name: str, timing: str, clause: str,
 def trigger_member(t: ir.Trigger) -> tuple[bool, str, str] | None:
     """(constraint, timing, clause) of a trigger's definition, or None when it does not read
     back the way `trigger_definition` writes it (then the member cannot say it)."""
-    m = re.match(r"CREATE (CONSTRAINT )?TRIGGER (\S+) (BEFORE|AFTER|INSTEAD OF) (.*)\Z",
-                 t.definition, re.DOTALL)
+    # the name as quote_ident writes it: a quoted one may hold spaces and doubled quotes
+    m = re.match(r'CREATE (CONSTRAINT )?TRIGGER ("(?:[^"]|"")*"|\S+) (BEFORE|AFTER|INSTEAD OF) '
+                 r"(.*)\Z", t.definition, re.DOTALL)
     if m is None or m.group(2) != quote_ident(t.name):
         return None
     on = f" ON {display(t.table)}"

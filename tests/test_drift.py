@@ -28,3 +28,17 @@ def test_on_delete_columns_differ_is_an_action_mismatch() -> None:
     assert "ON DELETE SET NULL (author_id) ON UPDATE" in found.message
     assert "ON DELETE SET NULL (author_id)" in (found.fix or "")
     assert key_drift(declared, declared, exact=True) == []
+
+
+def test_a_trigger_with_a_quoted_name_reads_back_as_a_member() -> None:
+    """A trigger named with a space (quoted in SQL) can still be written in the language."""
+    from compiler.objects import trigger_definition, trigger_member
+
+    table = ir.QName(name="with space")
+    for name in ("trg_with space", 'say "hi"', "plain"):
+        definition = trigger_definition(table, name, "BEFORE",
+                                        "insert for each row execute function touch()")
+        trigger = ir.Trigger(table=table, name=name, definition=definition)
+        member = trigger_member(trigger)
+        assert member is not None, definition
+        assert member[0] is False and member[2].endswith("execute function touch()"), member
