@@ -11,7 +11,8 @@ Three tiers, cheapest first (DESIGN principle 3):
 1. static rules for the common literal forms (`'x'` on a varchar column);
 2. an on-disk cache of earlier answers, keyed by the table's definition and the server's major;
 3. one batch to the dev database: the tables still in question are created inside a
-   transaction that is rolled back, and read back through the same introspection as a live
+   transaction that is rolled back (with only the parts that hold expressions, hundreds of
+   statements per round trip), and read back through the same introspection as a live
    database.
 Only tables that exist on both sides and whose texts still differ after tier 1 go further;
 a table the migration creates needs no canonical text at all.
@@ -239,6 +240,9 @@ def _merge_domain(declared: ir.Domain, stored: ir.Domain | None) -> ir.Domain:
                      if c.name in checks else c for c in declared.checks))
 
 
+_BATCH = 500  # statements sent to the dev database in one round trip
+
+
 def _ask_server(target: ir.Schema, tables: list[ir.Table], dev_url: str | None
                 ) -> tuple[dict[ir.QName, ir.Table], dict[ir.QName, ir.Domain]]:
     """Create the tables in question (and every type they may use) on the dev database
@@ -255,16 +259,26 @@ def _ask_server(target: ir.Schema, tables: list[ir.Table], dev_url: str | None
     ops += [o.CreateSequence(sequence=q) for q in target.sequences]
     ops += [o.CreateFunction(function=f) for f in target.functions]
     for t in tables:
-        ops.append(o.CreateTable(table=dataclasses.replace(t, foreign_keys=(), indexes=())))
-        ops += [o.CreateIndex(table=t.name, index=ix) for ix in t.indexes]
+        # Only what holds an expression PostgreSQL may respell: columns (defaults, generated),
+        # checks, exclusions, and indexes with a predicate or an expression key. Keys,
+        # foreign keys and plain indexes would only cost index builds.
+        bare = dataclasses.replace(t, primary_key=None, uniques=(), foreign_keys=(),
+                                   indexes=())
+        ops.append(o.CreateTable(table=bare))
+        ops += [o.CreateIndex(table=t.name, index=ix) for ix in t.indexes
+                if ix.where is not None or any(e.expression for e in ix.elements)]
+    statements = []
+    for op in ops:
+        for stmt in op_statements(op):
+            if isinstance(op, o.CreateSchema):
+                stmt = stmt.replace("CREATE SCHEMA", "CREATE SCHEMA IF NOT EXISTS")
+            statements.append(stmt if stmt.rstrip().endswith(";") else stmt + ";")
     schemas = sorted({"public", *(n.name for n in target.namespaces)})
     with dev_connection(dev_url) as conn:
         with conn.transaction(force_rollback=True), conn.cursor() as cur:
-            for op in ops:
-                for stmt in op_statements(op):
-                    if isinstance(op, o.CreateSchema):
-                        stmt = stmt.replace("CREATE SCHEMA", "CREATE SCHEMA IF NOT EXISTS")
-                    cur.execute(stmt.encode())
+            # many statements per round trip (a query without parameters may hold several)
+            for i in range(0, len(statements), _BATCH):
+                cur.execute("\n".join(statements[i:i + _BATCH]).encode())
             stored = introspect(conn, schemas)
     wanted = {t.name for t in tables}
     return ({t.name: t for t in stored.tables if t.name in wanted},
