@@ -241,48 +241,81 @@ def _merge_domain(declared: ir.Domain, stored: ir.Domain | None) -> ir.Domain:
 
 
 _BATCH = 500  # statements sent to the dev database in one round trip
+# Every table created holds its locks until the transaction ends, and a server with default
+# settings has room for about 6,400 (max_locks_per_transaction 64 x max_connections 100): a
+# schema of thousands of tables is asked about a few hundred tables per transaction.
+_TABLES_PER_TRANSACTION = 500
 
 
 def _ask_server(target: ir.Schema, tables: list[ir.Table], dev_url: str | None
                 ) -> tuple[dict[ir.QName, ir.Table], dict[ir.QName, ir.Domain]]:
     """Create the tables in question (and every type they may use) on the dev database
-    inside a transaction, read them back, and roll everything back."""
+    inside transactions, read them back, and roll everything back."""
     from compiler.devdb import dev_connection
-    from compiler.generators.sql import op_statements
     from compiler.introspect import introspect
 
-    ops: list[o.Op] = [o.CreateSchema(name=n.name) for n in target.namespaces]
-    ops += [o.CreateExtension(extension=e) for e in target.extensions]
-    ops += [o.CreateEnum(enum=e) for e in target.enums]
-    ops += [o.CreateDomain(domain=d) for d in target.domains]
+    support: list[o.Op] = [o.CreateSchema(name=n.name) for n in target.namespaces]
+    support += [o.CreateExtension(extension=e) for e in target.extensions]
+    support += [o.CreateEnum(enum=e) for e in target.enums]
+    support += [o.CreateDomain(domain=d) for d in target.domains]
     # defaults and checks may name a sequence or call a function
-    ops += [o.CreateSequence(sequence=q) for q in target.sequences]
-    ops += [o.CreateFunction(function=f) for f in target.functions]
-    for t in tables:
-        # Only what holds an expression PostgreSQL may respell: columns (defaults, generated),
-        # checks, exclusions, and indexes with a predicate or an expression key. Keys,
-        # foreign keys and plain indexes would only cost index builds.
-        bare = dataclasses.replace(t, primary_key=None, uniques=(), foreign_keys=(),
-                                   indexes=())
-        ops.append(o.CreateTable(table=bare))
-        ops += [o.CreateIndex(table=t.name, index=ix) for ix in t.indexes
-                if ix.where is not None or any(e.expression for e in ix.elements)]
-    statements = []
+    support += [o.CreateSequence(sequence=q) for q in target.sequences]
+    support += [o.CreateFunction(function=f) for f in target.functions]
+    declared = {t.name: t for t in target.tables}
+    schemas = sorted({"public", *(n.name for n in target.namespaces)})
+    found: dict[ir.QName, ir.Table] = {}
+    domains: dict[ir.QName, ir.Domain] = {}
+    with dev_connection(dev_url) as conn:
+        for i in range(0, max(len(tables), 1), _TABLES_PER_TRANSACTION):
+            chunk = tables[i:i + _TABLES_PER_TRANSACTION]
+            ops = support + [op for t in _with_parents(chunk, declared) for op in _bare(t)]
+            statements = _statements(ops)
+            with conn.transaction(force_rollback=True), conn.cursor() as cur:
+                # many statements per round trip (a query without parameters may hold several)
+                for j in range(0, len(statements), _BATCH):
+                    cur.execute("\n".join(statements[j:j + _BATCH]).encode())
+                stored = introspect(conn, schemas)
+            wanted = {t.name for t in chunk}
+            found.update({t.name: t for t in stored.tables if t.name in wanted})
+            domains = {d.name: d for d in stored.domains}
+    return found, domains
+
+
+def _bare(t: ir.Table) -> list[o.Op]:
+    """Only what holds an expression PostgreSQL may respell: columns (defaults, generated),
+    checks, exclusions, and indexes with a predicate or an expression key. Keys, foreign keys
+    and plain indexes would only cost index builds."""
+    bare = dataclasses.replace(t, primary_key=None, uniques=(), foreign_keys=(), indexes=())
+    return [o.CreateTable(table=bare)] + [
+        o.CreateIndex(table=t.name, index=ix) for ix in t.indexes
+        if ix.where is not None or any(e.expression for e in ix.elements)]
+
+
+def _with_parents(chunk: list[ir.Table], declared: dict[ir.QName, ir.Table]) -> list[ir.Table]:
+    """`chunk` with the tables its partitions and inheriting tables need, parents first."""
+    out: dict[ir.QName, ir.Table] = {}
+
+    def add(t: ir.Table) -> None:
+        for parent in ([t.partition_of] if t.partition_of else []) + list(t.inherits):
+            if parent in declared and parent not in out:
+                add(declared[parent])
+        out.setdefault(t.name, t)
+
+    for t in chunk:
+        add(t)
+    return list(out.values())
+
+
+def _statements(ops: list[o.Op]) -> list[str]:
+    from compiler.generators.sql import op_statements
+
+    out = []
     for op in ops:
         for stmt in op_statements(op):
             if isinstance(op, o.CreateSchema):
                 stmt = stmt.replace("CREATE SCHEMA", "CREATE SCHEMA IF NOT EXISTS")
-            statements.append(stmt if stmt.rstrip().endswith(";") else stmt + ";")
-    schemas = sorted({"public", *(n.name for n in target.namespaces)})
-    with dev_connection(dev_url) as conn:
-        with conn.transaction(force_rollback=True), conn.cursor() as cur:
-            # many statements per round trip (a query without parameters may hold several)
-            for i in range(0, len(statements), _BATCH):
-                cur.execute("\n".join(statements[i:i + _BATCH]).encode())
-            stored = introspect(conn, schemas)
-    wanted = {t.name for t in tables}
-    return ({t.name: t for t in stored.tables if t.name in wanted},
-            {d.name: d for d in stored.domains})
+            out.append(stmt if stmt.rstrip().endswith(";") else stmt + ";")
+    return out
 
 
 # -- cache ------------------------------------------------------------------------------------

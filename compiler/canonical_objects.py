@@ -88,8 +88,12 @@ def _ask_server(target: ir.Schema, dev_url: str | None
     from compiler.generators.sql import op_statements
     from compiler.introspect import introspect
 
-    # the build of the whole target, minus what cannot matter for the printed texts
-    ops = [op for op in diff(ir.EMPTY, dataclasses.replace(target, rows=()))
+    # the build of the target minus what cannot matter for the printed texts: only the
+    # tables that views read and that triggers and policies sit on (with their parents), no
+    # foreign keys, comments or rows; a schema of thousands of tables with a few views then
+    # creates a few tables, not thousands in one transaction
+    ops = [op for op in diff(ir.EMPTY, dataclasses.replace(
+        target, rows=(), tables=_needed_tables(target)))
            if not isinstance(op, (o.Comment, o.InsertRows, o.AddConstraint,
                                   o.ValidateConstraint))]
     schemas = sorted({"public", *(n.name for n in target.namespaces)})
@@ -112,6 +116,25 @@ def _ask_server(target: ir.Schema, dev_url: str | None
                     if len(new) == 1:
                         made[(op.function.name, op.function.arguments)] = new.pop()
             return introspect(conn, schemas), made
+
+
+def _needed_tables(target: ir.Schema) -> tuple[ir.Table, ...]:
+    declared = {t.name: t for t in target.tables}
+    wanted = {r for v in target.views for r in v.reads}
+    wanted |= {t.table for t in target.triggers} | {p.table for p in target.policies}
+    out: dict[ir.QName, ir.Table] = {}
+
+    def add(name: ir.QName) -> None:
+        t = declared.get(name)
+        if t is None or name in out:
+            return
+        for parent in ([t.partition_of] if t.partition_of else []) + list(t.inherits):
+            add(parent)
+        out[name] = dataclasses.replace(t, foreign_keys=())
+
+    for name in sorted(wanted):
+        add(name)
+    return tuple(out.values())
 
 
 def _overloads(cur: psycopg.Cursor[Any], name: ir.QName) -> set[str]:

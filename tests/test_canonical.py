@@ -63,3 +63,37 @@ def test_warm_cache_needs_no_dev_database(tmp_path: Path, pg_dsn: str, pg_major:
     edited = _load(tmp_path, SCHEMA.replace("amount >= 0", "amount >= 1"))
     with pytest.raises(UserError):
         canonicalize(edited, live, dev_url=UNREACHABLE, major=pg_major)
+
+
+def test_tables_are_asked_a_few_hundred_per_transaction(tmp_path: Path, pg_dsn: str,
+                                                        pg_major: int, fresh_db: str,
+                                                        psql_path: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large schema is canonicalised in several dev-database transactions (each created
+    table holds locks until its transaction ends); a table asked about in another
+    transaction than the one it inherits from still gets its parent, and the answers are the
+    same."""
+    import compiler.canonical as canonical
+
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(canonical, "_TABLES_PER_TRANSACTION", 2)
+    text = SCHEMA + "".join(
+        f"table t{i} {{\n  id int primary key\n  n numeric default 1 check (n >= 0)\n}}\n"
+        for i in range(3)) + (
+        "table events partition by range (at) {\n  at date not null\n"
+        "  kind text default 'x' check (kind <> '')\n}\n"
+        "table events_2024 partition of events for values from ('2024-01-01') "
+        "to ('2025-01-01') {\n}\n"
+        "table a_base {\n  at date default current_date check (at > '2000-01-01')\n}\n"
+        "table zz_child inherits (a_base) {\n  note text default 'y' check (note <> '')\n}\n")
+    schema = _load(tmp_path, text)
+    (tmp_path / "schema.sql").write_text(ddl(schema))
+    pgserver.apply_sql_file(psql_path, fresh_db, tmp_path / "schema.sql")
+    with connect(fresh_db) as conn:
+        live = introspect(conn, ["public"])
+    name = f"schemac_dev_{uuid.uuid4().hex[:8]}"
+    dev = pgserver.create_database(pg_dsn, name)
+    try:
+        assert canonicalize(schema, live, dev_url=dev, major=pg_major).tables == live.tables
+    finally:
+        pgserver.drop_database(pg_dsn, name)
