@@ -73,7 +73,10 @@ def _unique_enforcer(cols: set[str], nulls_not_distinct: bool, where: str | None
     keys += [(u.name, u.columns, u.nulls_not_distinct, None) for u in lt.uniques]
     keys += [(ix.name, tuple(e.column for e in ix.elements if e.column), ix.nulls_not_distinct,
               ix.where) for ix in lt.indexes
-             if ix.unique and all(e.column for e in ix.elements)
+             # an explicit collation or operator class may compare otherwise than the
+             # column does (a "C" collation under a case-insensitive column): not counted
+             if ix.unique and all(e.column and e.collation is None and e.opclass is None
+                                  for e in ix.elements)
              and (ix.name if lt.name.schema == "public" else f"{lt.name.schema}.{ix.name}")
              not in trust.invalid_indexes]
     for name, kcols, knnd, kwhere in keys:
