@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler import ir
+from compiler.check.hygiene import index_label
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +24,7 @@ class Trust:
     untrusted: frozenset[tuple[ir.QName, str]] = frozenset()  # (table, constraint)
     # (table, column) whose NOT NULL was added NOT VALID (PostgreSQL 18+)
     unvalidated_not_null: frozenset[tuple[ir.QName, str]] = frozenset()
-    invalid_indexes: frozenset[str] = frozenset()  # as hygiene names them: [schema.]index
+    invalid_indexes: frozenset[str] = frozenset()  # hygiene.index_label of each
 
 
 def enforced_by(rule: object, lt: ir.Table, ct: ir.Table | None, trust: Trust) -> str | None:
@@ -77,8 +78,7 @@ def _unique_enforcer(cols: set[str], nulls_not_distinct: bool, where: str | None
              # column does (a "C" collation under a case-insensitive column): not counted
              if ix.unique and all(e.column and e.collation is None and e.opclass is None
                                   for e in ix.elements)
-             and (ix.name if lt.name.schema == "public" else f"{lt.name.schema}.{ix.name}")
-             not in trust.invalid_indexes]
+             and index_label(lt.name, ix.name) not in trust.invalid_indexes]
     for name, kcols, knnd, kwhere in keys:
         if not kcols or not set(kcols) <= cols or (kwhere is not None and kwhere != where):
             continue

@@ -79,6 +79,11 @@ def _fetch(conn: psycopg.Connection[Any], name: str, major: int,
         return cur.fetchall()
 
 
+def index_label(table: ir.QName, index: str) -> str:
+    """An index as `invalid_indexes` and the unmanaged-object listing name it."""
+    return index if table.schema == "public" else f"{table.schema}.{index}"
+
+
 def _qn(schema: str, name: str) -> ir.QName:
     return ir.QName(schema=schema, name=name)
 
@@ -264,8 +269,7 @@ def _indexes(out: Hygiene, rows: list[tuple[Any, ...]], spans: _Spans) -> None:
     for t, indexes in by_table.items():
         for ix in indexes:
             if not ix.valid:
-                out.invalid_indexes.add(ix.name if t.schema == "public"
-                                        else f"{t.schema}.{ix.name}")
+                out.invalid_indexes.add(index_label(t, ix.name))
                 f.append(finding(
                     "invalid-index", table=t, columns=ix.key_names, object=ix.name,
                     span=spans.of(str(t), ix.name),
