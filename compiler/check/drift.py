@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from compiler import ir
 from compiler import ops as o
 from compiler.check.drift_keys import key_drift
-from compiler.check.drift_objects import object_drift
+from compiler.check.drift_objects import object_drift, object_keys
 from compiler.check.findings import Finding, finding
 from compiler.generators.sql import op_statements
 from compiler.names import display, quote_ident
@@ -284,20 +284,7 @@ def _undeclared_objects(target: ir.Schema, live: ir.Schema) -> list[Finding]:
     """Views, functions, triggers, sequences and policies in the database that the schema
     does not declare: named (as `unmanaged-object`, the rule for what schemac leaves in place) so
     nothing is out of view. Declared ones that are missing or differ: `object_drift`."""
-    declared: set[tuple[str, str]] = set()
-    found: list[tuple[str, str]] = []
-    for schema, into in ((target, None), (live, found)):
-        objs = [("materialized view" if v.materialized else "view", str(v.name))
-                for v in schema.views]
-        objs += [("procedure" if f.procedure else "function", f.signature)
-                 for f in schema.functions]
-        objs += [("trigger", f"{t.table}.{t.name}") for t in schema.triggers]
-        objs += [("sequence", str(q.name)) for q in schema.sequences]
-        objs += [("policy", f"{p.table}.{p.name}") for p in schema.policies]
-        if into is None:
-            declared.update(objs)
-        else:
-            into += objs
+    declared = object_keys(target)
     return [finding("unmanaged-object", table=None, object=what,
                     message=f"{kind} {what} is not declared in the schema")
-            for kind, what in sorted(found) if (kind, what) not in declared]
+            for kind, what in sorted(object_keys(live).keys() - declared.keys())]

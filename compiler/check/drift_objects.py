@@ -8,6 +8,8 @@ migration's own (`compiler.diff_objects`), so `check` and `diff` cannot disagree
 objects; objects the schema does not declare are the `unmanaged-object` findings of
 `drift.py`. With `exact=False` (no dev database), bodies and definitions could not be brought
 to PostgreSQL's stored text, so only missing objects are reported. A pure function.
+`object_keys(schema)` names each such object as the findings do (`drift.py` lists the
+undeclared ones by the same names).
 """
 
 from __future__ import annotations
@@ -82,9 +84,9 @@ def _goes_with_missing_table(op: o.Op, present: set[ir.QName]) -> bool:
 def _declared_key(op: o.Op) -> Key | None:
     match op:
         case o.CreateView(view=v):
-            return ("materialized view" if v.materialized else "view", str(v.name))
+            return _view_key(v.name, v.materialized)
         case o.CreateFunction(function=f):
-            return ("procedure" if f.procedure else "function", f.signature)
+            return _function_key(f)
         case o.CreateTrigger(trigger=t):
             return ("trigger", f"{t.table}.{t.name}")
         case o.CreateSequence(sequence=s) | o.AlterSequence(sequence=s):
@@ -94,16 +96,16 @@ def _declared_key(op: o.Op) -> Key | None:
         case o.CreatePolicy(policy=p):
             return ("policy", f"{p.table}.{p.name}")
         case o.SetRowSecurity(table=t):
-            return ("row-level security of table", str(t))
+            return (_RLS, str(t))
     return None
 
 
 def _dropped_key(op: o.Op) -> Key | None:
     match op:
         case o.DropView(name=n, materialized=m):
-            return ("materialized view" if m else "view", str(n))
+            return _view_key(n, m)
         case o.DropFunction(function=f):
-            return ("procedure" if f.procedure else "function", f.signature)
+            return _function_key(f)
         case o.DropTrigger(table=t, name=n):
             return ("trigger", f"{t}.{n}")
         case o.DropPolicy(table=t, name=n):
@@ -111,21 +113,37 @@ def _dropped_key(op: o.Op) -> Key | None:
     return None
 
 
-def _keys(schema: ir.Schema) -> dict[Key, object]:
+_RLS = "row-level security of table"
+
+
+def _view_key(name: ir.QName, materialized: bool) -> Key:
+    return ("materialized view" if materialized else "view", str(name))
+
+
+def _function_key(f: ir.Function) -> Key:
+    return ("procedure" if f.procedure else "function", f.signature)
+
+
+def object_keys(schema: ir.Schema) -> dict[Key, object]:
+    """Every view, function, trigger, sequence and policy of `schema` by (kind, name as
+    shown), the names findings give them."""
     keys: dict[Key, object] = {}
     for v in schema.views:
-        keys[("materialized view" if v.materialized else "view", str(v.name))] = v
+        keys[_view_key(v.name, v.materialized)] = v
     for f in schema.functions:
-        keys[("procedure" if f.procedure else "function", f.signature)] = f
+        keys[_function_key(f)] = f
     for t in schema.triggers:
         keys[("trigger", f"{t.table}.{t.name}")] = t
     for s in schema.sequences:
         keys[("sequence", str(s.name))] = s
     for p in schema.policies:
         keys[("policy", f"{p.table}.{p.name}")] = p
-    for tb in schema.tables:
-        keys[("row-level security of table", str(tb.name))] = tb
     return keys
+
+
+def _keys(schema: ir.Schema) -> dict[Key, object]:
+    """`object_keys`, and each table's row-level security."""
+    return object_keys(schema) | {(_RLS, str(t.name)): t for t in schema.tables}
 
 
 def _table_of(ops: list[o.Op]) -> ir.QName | None:
