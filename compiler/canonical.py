@@ -268,7 +268,7 @@ def _ask_server(target: ir.Schema, tables: list[ir.Table], dev_url: str | None
     with dev_connection(dev_url) as conn:
         for i in range(0, max(len(tables), 1), _TABLES_PER_TRANSACTION):
             chunk = tables[i:i + _TABLES_PER_TRANSACTION]
-            ops = support + [op for t in _with_parents(chunk, declared) for op in _bare(t)]
+            ops = support + [op for t in with_parents(chunk, declared) for op in _bare(t)]
             statements = _statements(ops)
             with conn.transaction(force_rollback=True), conn.cursor() as cur:
                 # many statements per round trip (a query without parameters may hold several)
@@ -291,8 +291,9 @@ def _bare(t: ir.Table) -> list[o.Op]:
         if ix.where is not None or any(e.expression for e in ix.elements)]
 
 
-def _with_parents(chunk: list[ir.Table], declared: dict[ir.QName, ir.Table]) -> list[ir.Table]:
-    """`chunk` with the tables its partitions and inheriting tables need, parents first."""
+def with_parents(chunk: list[ir.Table], declared: dict[ir.QName, ir.Table]) -> list[ir.Table]:
+    """`chunk` with the declared tables its partitions and inheriting tables need to be
+    created, parents first."""
     out: dict[ir.QName, ir.Table] = {}
 
     def add(t: ir.Table) -> None:

@@ -119,22 +119,13 @@ def _ask_server(target: ir.Schema, dev_url: str | None
 
 
 def _needed_tables(target: ir.Schema) -> tuple[ir.Table, ...]:
+    from compiler.canonical import with_parents
+
     declared = {t.name: t for t in target.tables}
     wanted = {r for v in target.views for r in v.reads}
     wanted |= {t.table for t in target.triggers} | {p.table for p in target.policies}
-    out: dict[ir.QName, ir.Table] = {}
-
-    def add(name: ir.QName) -> None:
-        t = declared.get(name)
-        if t is None or name in out:
-            return
-        for parent in ([t.partition_of] if t.partition_of else []) + list(t.inherits):
-            add(parent)
-        out[name] = dataclasses.replace(t, foreign_keys=())
-
-    for name in sorted(wanted):
-        add(name)
-    return tuple(out.values())
+    tables = with_parents([declared[n] for n in sorted(wanted) if n in declared], declared)
+    return tuple(dataclasses.replace(t, foreign_keys=()) for t in tables)
 
 
 def _overloads(cur: psycopg.Cursor[Any], name: ir.QName) -> set[str]:
