@@ -11,30 +11,34 @@ that differ from PostgreSQL's defaults. Whatever cannot be read back exactly rai
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from compiler import ir
-from compiler.errors import CompileError, Diagnostic
+from compiler.generators.dsl_text import (
+    Line,
+    doc_lines,
+    fail,
+    index_text,
+    member_paren,
+    qname,
+    quote_name,
+    type_text,
+)
 from compiler.objects import dollar_quote, sequence_defaults, trigger_member
 
 
-def _fail(message: str, span: object = None) -> CompileError:
-    return CompileError([Diagnostic(message, span, None)])  # type: ignore[arg-type]
-
-
-def view_lines(i: int, v: ir.View, doc, qname, index_line, Line) -> list[Any]:  # type: ignore[no-untyped-def]
+def view_lines(i: int, v: ir.View) -> list[Line]:
     key = ("view", i)
     head = f"{'materialized view' if v.materialized else 'view'} {qname(v.name)}"
     if v.options:
         head += f" with ({', '.join(v.options)})"
     body = dollar_quote(v.definition).split("\n")
-    lines = [*doc(v.comment, 0, key, v.span), Line(f"{head} as {body[0]}", owner=key)]
+    lines = [*doc_lines(v.comment, 0, key, v.span), Line(f"{head} as {body[0]}", owner=key)]
     lines += [Line(ln) for ln in body[1:-1]]
     if v.indexes:
         lines.append(Line(body[-1] + " {"))
         for x in v.indexes:
             ikey = ("view_index", i, x.name)
-            lines += [*doc(x.comment, 2, ikey, x.span), Line(index_line(v.name.name, x), 2,
+            lines += [*doc_lines(x.comment, 2, ikey, x.span), Line(index_text(v.name.name, x), 2,
                                                              start=ikey, owner=ikey)]
         lines.append(Line("}", start=("view_end", i), owner=("view_end", i), lead_indent=2))
     else:
@@ -43,20 +47,20 @@ def view_lines(i: int, v: ir.View, doc, qname, index_line, Line) -> list[Any]:  
     return lines
 
 
-def function_lines(i: int, f: ir.Function, doc, qname, Line) -> list[Any]:  # type: ignore[no-untyped-def]
+def function_lines(i: int, f: ir.Function) -> list[Line]:
     key = ("function", i)
     if "\n" in f.arguments:
-        raise _fail(f"the arguments of {f.signature} hold a line break", f.span)
+        raise fail(f"the arguments of {f.signature} hold a line break", f.span)
     body = dollar_quote(f.definition).split("\n")
     word = "procedure" if f.procedure else "function"
-    lines = [*doc(f.comment, 0, key, f.span),
+    lines = [*doc_lines(f.comment, 0, key, f.span),
              Line(f"{word} {qname(f.name)}({f.arguments}) as {body[0]}", owner=key)]
     lines += [Line(ln) for ln in body[1:]]
     lines[0].start = key
     return lines
 
 
-def sequence_line(i: int, s: ir.Sequence, doc, qname, quote_name, type_text, Line) -> list[Any]:  # type: ignore[no-untyped-def]
+def sequence_line(i: int, s: ir.Sequence) -> list[Line]:
     key = ("sequence", i)
     parts = [f"sequence {qname(s.name)}"]
     if s.type != "bigint":
@@ -77,7 +81,7 @@ def sequence_line(i: int, s: ir.Sequence, doc, qname, quote_name, type_text, Lin
     if s.owned_by is not None:
         table, column = s.owned_by
         parts.append(f"owned by {qname(table)}.{quote_name(column)}")
-    lines = [*doc(s.comment, 0, key, s.span), Line(" ".join(parts), owner=key)]
+    lines = [*doc_lines(s.comment, 0, key, s.span), Line(" ".join(parts), owner=key)]
     lines[0].start = key
     return lines
 
@@ -87,12 +91,10 @@ def trigger_text(t: ir.Trigger) -> str:
 
     member = trigger_member(t)
     if member is None or "\n" in member[2] or squash(member[2]) != member[2]:
-        raise _fail(f"trigger {t.name} on {t.table} cannot be written in the .schema language: "
+        raise fail(f"trigger {t.name} on {t.table} cannot be written in the .schema language: "
                     f"{t.definition}", t.span)
     constraint, timing, clause = member
     head = "constraint trigger" if constraint else "trigger"
-    from compiler.generators.dsl import quote_name
-
     return f"{head} {quote_name(t.name)} {timing} {clause}"
 
 
@@ -101,7 +103,7 @@ _LIST = re.compile(r"FOR VALUES (IN|WITH) \((.*)\)\Z", re.DOTALL)
 _KEY = re.compile(r"(\w+) \((.*)\)\Z", re.DOTALL)
 
 
-def table_kind(t: ir.Table, qname) -> str:  # type: ignore[no-untyped-def]
+def table_kind(t: ir.Table) -> str:
     """` partition by range (at)`, ` partition of p for values ...`, ` inherits (a, b)`."""
     out = ""
     if t.partition_of is not None:
@@ -113,14 +115,14 @@ def table_kind(t: ir.Table, qname) -> str:  # type: ignore[no-untyped-def]
         elif m := _LIST.match(bound):
             words = f"for values {m[1].lower()} ({m[2]})"
         else:
-            raise _fail(f"the partition bound of {t.name} cannot be written: {bound}", t.span)
+            raise fail(f"the partition bound of {t.name} cannot be written: {bound}", t.span)
         out += f" partition of {qname(t.partition_of)} {words}"
     if t.inherits:
         out += f" inherits ({', '.join(qname(p) for p in t.inherits)})"
     if t.partition_by:
         m = _KEY.match(t.partition_by)
         if m is None:
-            raise _fail(f"the partition key of {t.name} cannot be written: {t.partition_by}",
+            raise fail(f"the partition key of {t.name} cannot be written: {t.partition_by}",
                         t.span)
         out += f" partition by {m[1].lower()} ({m[2]})"
     return out
@@ -130,7 +132,7 @@ _EXCLUDE = re.compile(r"EXCLUDE USING (\w+) \((.*?)\)(?: WHERE \((.*?)\))?"
                       r"( DEFERRABLE( INITIALLY DEFERRED)?)?\Z", re.DOTALL)
 
 
-def exclusion_text(x: ir.Exclusion, quote_name) -> str:  # type: ignore[no-untyped-def]
+def exclusion_text(x: ir.Exclusion) -> str:
     """`exclude name using gist (room WITH =, during WITH &&) where (...)`."""
     from compiler.parse import squash
 
@@ -141,12 +143,12 @@ def exclusion_text(x: ir.Exclusion, quote_name) -> str:  # type: ignore[no-untyp
     if m and m[3] is not None:
         text += f" where {m[3]}"
     if not m or "\n" in x.definition or squash(text) != text:
-        raise _fail(f"exclusion constraint {x.name} cannot be written in the .schema language:"
+        raise fail(f"exclusion constraint {x.name} cannot be written in the .schema language:"
                     f" {x.definition}", x.span)
     return text
 
 
-def policy_text(p: ir.Policy, quote_name, paren) -> str:  # type: ignore[no-untyped-def]
+def policy_text(p: ir.Policy) -> str:
     """`policy name [as restrictive] [for select] [to a, b] [using (...)] [with check (...)]`."""
     text = f"policy {quote_name(p.name)}"
     if not p.permissive:
@@ -158,5 +160,5 @@ def policy_text(p: ir.Policy, quote_name, paren) -> str:  # type: ignore[no-unty
     for word, expr in (("using", p.using), ("with check", p.with_check)):
         if expr is not None:
             # checked like any parenthesised expression: it must read back unchanged
-            text = paren(f"{text} {word} ", expr, "", p.span)
+            text = member_paren(f"{text} {word} ", expr, "", p.span)
     return text
