@@ -216,7 +216,7 @@ def _plan_text(migration: object, db: str) -> str:
 
 
 def _migration(db: str, schema_dir: Path, allow_destructive: bool, drop_deprecated: bool,
-               dev_url: str | None) -> Migration:
+               dev_url: str | None, with_privileges: bool = False) -> Migration:
     from compiler.db import connect
     from compiler.migrate import plan_migration
 
@@ -224,7 +224,8 @@ def _migration(db: str, schema_dir: Path, allow_destructive: bool, drop_deprecat
     conn = connect(db, read_only=True)
     try:
         return plan_migration(conn, schema, allow_destructive=allow_destructive,
-                              drop_deprecated=drop_deprecated, dev_url=dev_url)
+                              drop_deprecated=drop_deprecated, dev_url=dev_url,
+                              with_privileges=with_privileges)
     finally:
         conn.close()
 
@@ -233,6 +234,9 @@ AllowDestructive = Annotated[bool, typer.Option(
     "--allow-destructive", help="Include steps that can lose data (drops, narrowing types).")]
 DropDeprecated = Annotated[bool, typer.Option(
     "--drop-deprecated", help="Drop columns the schema marks deprecated.")]
+WithPrivileges = Annotated[bool, typer.Option(
+    "--with-privileges", help="Also compare GRANTs on tables, views, sequences and schemas "
+    "(off by default: roles usually differ between environments).")]
 DevUrl = Annotated[str | None, typer.Option(
     "--dev-url", help="Empty scratch database used to learn PostgreSQL's canonical form of "
     "expressions (default: an embedded PostgreSQL started on demand).")]
@@ -253,6 +257,7 @@ def diff_cmd(
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the database "
                                             "differs from the schema (for CI).")] = False,
     dev_url: DevUrl = None,
+    with_privileges: WithPrivileges = False,
 ) -> None:
     """Print the migration from a live database to the declared schema (read-only).
 
@@ -261,7 +266,7 @@ def diff_cmd(
     import json
 
     url = _need_db(db)
-    m = _migration(url, schema_dir, allow_destructive, drop_deprecated, dev_url)
+    m = _migration(url, schema_dir, allow_destructive, drop_deprecated, dev_url, with_privileges)
     if fmt_ == DiffFormat.json:
         typer.echo(json.dumps({
             "ops": [_op_json(op) for op in m.plan.steps],
@@ -283,6 +288,7 @@ def apply(
     drop_deprecated: DropDeprecated = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     dev_url: DevUrl = None,
+    with_privileges: WithPrivileges = False,
 ) -> None:
     """Migrate a live database to the declared schema, step by step, then diff again.
 
@@ -296,7 +302,7 @@ def apply(
     from compiler.migrate import run_plan
 
     url = _need_db(db)
-    m = _migration(url, schema_dir, allow_destructive, drop_deprecated, dev_url)
+    m = _migration(url, schema_dir, allow_destructive, drop_deprecated, dev_url, with_privileges)
     typer.echo(_plan_text(m, url), nl=False)
     if not m.plan.steps:
         typer.echo("nothing to apply")
@@ -327,7 +333,8 @@ def apply(
         _err(f"applied {len(result.done)} step(s); not run: {len(result.not_run)}")
         raise typer.Exit(int(Exit.DRIFT))
     typer.echo(f"applied {len(result.done)} step(s)")
-    after = _migration(url, schema_dir, allow_destructive, drop_deprecated, dev_url)
+    after = _migration(url, schema_dir, allow_destructive, drop_deprecated, dev_url,
+                       with_privileges)
     if after.plan.steps:
         _fail(Exit.DRIFT, f"the database still differs in {len(after.plan.steps)} step(s):\n"
               + "\n".join(describe(op) for op in after.plan.steps))
@@ -417,6 +424,9 @@ def pull(
                                             "PostgreSQL schema, or one file.")] = Split.schema,
     force: Annotated[bool, typer.Option("--force", help="Overwrite .schema files that "
                                         "differ.")] = False,
+    with_privileges: Annotated[bool, typer.Option(
+        "--with-privileges", help="Also write the GRANTs on tables, views, sequences and "
+        "schemas.")] = False,
 ) -> None:
     """Write .schema files from a live database (read-only).
 
@@ -429,7 +439,7 @@ def pull(
     url = _need_db(db)
     conn = connect(url, read_only=True)
     try:
-        schema = introspect(conn, schemas or None)
+        schema = introspect(conn, schemas or None, privileges=with_privileges)
         extra = unmanaged(conn, schemas or None)
     finally:
         conn.close()

@@ -14,6 +14,7 @@ import heapq
 
 from compiler import ir
 from compiler import ops as o
+from compiler.diff_grants import grant_changes
 from compiler.diff_objects import after_tables, before_tables
 from compiler.diff_tables import DiffOptions, index_comment, table_changes
 
@@ -32,6 +33,7 @@ def diff(current: ir.Schema, target: ir.Schema,
     table_ops = _tables(current, target, options)
     out += table_ops
     out += after_tables(current, target, out)  # sees enum swaps as well as table changes
+    out += grant_changes(current, target, out)  # after every op that (re)creates an object
     out += [o.InsertRows(rows=r, reason="reference rows") for r in target.rows]
     # stable sort: within a phase the order built above (already deterministic) is kept
     return tuple(sorted(out, key=lambda op: op.phase))

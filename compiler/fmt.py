@@ -80,7 +80,7 @@ def ir_fingerprint(obj: Any) -> Any:
     if isinstance(obj, ParsedFile):
         return tuple(ir_fingerprint(getattr(obj, f)) for f in (
             "namespaces", "extensions", "enums", "domains", "tables", "rows", "sections",
-            "sequences", "functions", "views", "triggers", "policies"))
+            "sequences", "functions", "views", "triggers", "policies", "grants"))
     if isinstance(obj, ir.Table):  # the compiler sorts these by name: their order is free
         obj = dataclasses.replace(
             obj, uniques=_by_name(obj.uniques), foreign_keys=_by_name(obj.foreign_keys),
@@ -145,6 +145,10 @@ def _anchors(text: str, parsed: ParsedFile) -> tuple[list[tuple[int, int, Key]],
 
     for item in parser().parse(text).children:
         if not isinstance(item, Tree):
+            continue
+        if item.data == "grant":
+            at(item, ("grant", counts.get("grant", 0)))
+            counts["grant"] = counts.get("grant", 0) + 1
             continue
         if item.data == "section":
             name = str(item.children[0])[1:-1].replace('""', '"')

@@ -35,6 +35,7 @@ from psycopg import pq
 
 from compiler import ir
 from compiler.db import server_major
+from compiler.grants import normalized
 from compiler.introspect_objects import build_objects
 from compiler.memory import paused_gc
 from compiler.names import quote_literal
@@ -142,16 +143,18 @@ def _namespaces(conn: Conn, major: int, schemas: Sequence[str] | None
     return by_oid, sorted(listed, key=lambda n: n.name)
 
 
-def introspect(conn: Conn, schemas: Sequence[str] | None = None) -> ir.Schema:
-    """Read the schema of the database behind `conn` (see the module docstring)."""
+def introspect(conn: Conn, schemas: Sequence[str] | None = None, *,
+               privileges: bool = False) -> ir.Schema:
+    """Read the schema of the database behind `conn` (see the module docstring); with
+    `privileges`, the grants on its tables, views, sequences and schemas too."""
     # Hundreds of thousands of small acyclic objects are built here; the cyclic collector
     # would rescan the growing heap over and over (a third of the run time at 5,000 tables)
     # without ever finding garbage.
     with paused_gc():
-        return _introspect(conn, schemas)
+        return _introspect(conn, schemas, privileges)
 
 
-def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
+def _introspect(conn: Conn, schemas: Sequence[str] | None, privileges: bool) -> ir.Schema:
     major = server_major(conn)
     with _snapshot(conn):
         nsp, namespaces = _namespaces(conn, major, schemas)
@@ -162,7 +165,7 @@ def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
                 ("sequences", oids), ("tables", oids), ("columns", oids),
                 ("constraints", oids), ("indexes", oids), ("extensions", {}), ("enums", oids),
                 ("domains", oids), ("views", oids), ("functions", oids), ("triggers", oids),
-                ("policies", oids)]) as ahead:
+                ("policies", oids), *([("grants", oids)] if privileges else [])]) as ahead:
             sequence_rows = ahead.rows("sequences")
             table_rows = ahead.rows("tables")
             serials = _serial_candidates(sequence_rows, table_rows)
@@ -185,6 +188,7 @@ def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
             function_rows = ahead.rows("functions")
             trigger_rows = ahead.rows("triggers")
             policy_rows = ahead.rows("policies")
+            grant_rows = ahead.rows("grants") if privileges else []
 
     extensions = sorted(
         # An extension in `public` is what `extension x` without a schema creates.
@@ -204,7 +208,17 @@ def _introspect(conn: Conn, schemas: Sequence[str] | None) -> ir.Schema:
     return ir.Schema(namespaces=tuple(namespaces), extensions=tuple(extensions),
                      enums=tuple(enums), domains=tuple(domains), tables=tuple(tables),
                      sequences=sequences, functions=functions, views=views, triggers=triggers,
-                     policies=_policies(builder.qnames, policy_rows))
+                     policies=_policies(builder.qnames, policy_rows),
+                     grants=_grants(nsp, grant_rows))
+
+
+def _grants(nsp: dict[int, str], rows: list[tuple[Any, ...]]) -> tuple[ir.Grant, ...]:
+    return normalized(
+        ir.Grant(kind=kind, on=ir.QName(name=name) if kind == "schema"
+                 else ir.QName(schema=nsp[ns], name=name),
+                 role="public" if grantee is None else grantee, privileges=(privilege,),
+                 grantable=grantable)
+        for kind, ns, name, grantee, privilege, grantable in rows)
 
 
 _POLICY_COMMANDS = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}

@@ -306,6 +306,27 @@ class Policy:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Grant:
+    """Privileges a role holds on a table or view (`kind` "table"), a sequence or a schema,
+    besides those its owner holds anyway. `on`: the object (for a schema, `on.name` is the
+    schema's name). `role`: a role name, `public` for PUBLIC. `privileges`: lower-case
+    privilege names, sorted, or ("all",) as declared before a server says what "all" holds.
+    `grantable`: WITH GRANT OPTION (a role holding some privileges with the option and some
+    without has one Grant for each)."""
+
+    kind: str
+    on: QName
+    role: str
+    privileges: tuple[str, ...]
+    grantable: bool = False
+    span: Span | None = _NO_SPAN
+
+    @property
+    def key(self) -> tuple[str, QName, str, bool]:
+        return (self.kind, self.on, self.role, self.grantable)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Sequence:
     """A sequence that no serial or identity column owns. `owned_by` is (table, column)."""
 
@@ -334,6 +355,7 @@ class Schema:
     views: tuple[View, ...] = ()
     triggers: tuple[Trigger, ...] = ()
     policies: tuple[Policy, ...] = ()
+    grants: tuple[Grant, ...] = ()
     rows: tuple[Rows, ...] = field(default=(), compare=False)
     sections: tuple[str, ...] = field(default=(), compare=False)  # in first-seen order
 

@@ -34,6 +34,7 @@ from compiler.check.audits import (
 from compiler.db import server_major
 from compiler.diff import DiffOptions, diff
 from compiler.generators.sql import describe, units
+from compiler.grants import for_server
 from compiler.introspect import introspect, unmanaged
 from compiler.plan import Plan, make_plan
 
@@ -53,12 +54,16 @@ def schemas_of(schema: ir.Schema) -> list[str]:
 
 def plan_migration(conn: psycopg.Connection[tuple[object, ...]], schema: ir.Schema, *,
                    allow_destructive: bool = False, drop_deprecated: bool = False,
-                   dev_url: str | None = None, lock_timeout: str = "5s") -> Migration:
+                   dev_url: str | None = None, lock_timeout: str = "5s",
+                   with_privileges: bool = False) -> Migration:
+    """`with_privileges`: grants are compared too (otherwise neither side's count)."""
     major = server_major(conn)
     scope = schemas_of(schema)
-    current = introspect(conn, scope)
+    current = introspect(conn, scope, privileges=with_privileges)
     extra = tuple(unmanaged(conn, scope))
-    target = canonicalize(schema, current, dev_url=dev_url, major=major)
+    declared = (for_server(schema, major) if with_privileges
+                else dataclasses.replace(schema, grants=()))
+    target = canonicalize(declared, current, dev_url=dev_url, major=major)
     ops = diff(current, target, DiffOptions(drop_deprecated=drop_deprecated))
     ops = preflight(conn, _only_missing_rows(conn, ops, current), target, current)
     plan = make_plan(ops, allow_destructive=allow_destructive, lock_timeout=lock_timeout,

@@ -380,6 +380,8 @@ from compiler.ops_objects import (  # noqa: E402
     DropSequence,
     DropTrigger,
     DropView,
+    GrantPrivileges,
+    RevokePrivileges,
     SetRowSecurity,
     SetSequenceOwner,
 )
@@ -397,6 +399,8 @@ __all__ = [
     "DropSequence",
     "DropTrigger",
     "DropView",
+    "GrantPrivileges",
+    "RevokePrivileges",
     "SetRowSecurity",
     "SetSequenceOwner",
 ]

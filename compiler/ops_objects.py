@@ -122,3 +122,24 @@ class SetRowSecurity(Op):
     @property
     def destructive(self) -> bool:  # type: ignore[override]
         return self.enable is False or self.force is False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GrantPrivileges(Op):
+    """GRANT, once the object exists (again, when a rebuild dropped its privileges)."""
+
+    grant: ir.Grant
+    phase: ClassVar[Phase] = Phase.ADD_DEPENDENTS
+    lock: ClassVar[str] = "none"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevokePrivileges(Op):
+    """REVOKE (of the grant option alone when `option_only`): gated like a drop, since an
+    application that relies on the privilege stops working the moment it goes."""
+
+    grant: ir.Grant
+    option_only: bool = False
+    phase: ClassVar[Phase] = Phase.ALTER
+    destructive: ClassVar[bool] = True
+    lock: ClassVar[str] = "none"

@@ -20,6 +20,7 @@ from lark import Token
 from compiler import ir
 from compiler.errors import Diagnostic, Span
 from compiler.objects import sequence_defaults, sql_body
+from compiler.parsed import ParsedFile
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -37,6 +38,7 @@ class ObjectCallbacks:
     """Callbacks for `_Builder`; they use its `_span`, `_tok_span` and `diagnostics`."""
 
     diagnostics: list[Diagnostic]
+    out: ParsedFile  # provided by _Builder
 
     def _span(self, meta: Any) -> Span:  # provided by _Builder
         raise NotImplementedError
@@ -70,6 +72,41 @@ class ObjectCallbacks:
     def inherits(self, c: list[Any]) -> _TableKind:
         return _TableKind(inherits=tuple(q for q, _ in c))
 
+
+    # grants: one ir.Grant per object and role, collected straight into the file (a grant is
+    # a statement of its own, not a definition that takes a description)
+    @with_meta
+    def grant(self, meta: Any, c: list[Any]) -> None:
+        privileges, (kind, targets), *rest = c
+        grantable = bool(rest) and rest[-1] is True
+        span = self._span(meta)
+        self.out.grants += [ir.Grant(kind=kind, on=on, role=str(role), privileges=privileges,
+                                     grantable=grantable, span=span)
+                            for on in targets for role in rest if role is not True]
+
+    def grant_all(self, _c: list[Any]) -> tuple[str, ...]:
+        return ("all",)
+
+    def grant_list(self, c: list[Token]) -> tuple[str, ...]:
+        return tuple(sorted({str(t).lower() for t in c}))
+
+    def grant_privileges(self, c: list[Any]) -> tuple[str, ...]:
+        return c[0]  # type: ignore[no-any-return]
+
+    def grant_tables(self, c: list[tuple[ir.QName, Span]]) -> tuple[str, list[ir.QName]]:
+        return "table", [q for q, _ in c]
+
+    def grant_sequences(self, c: list[tuple[ir.QName, Span]]) -> tuple[str, list[ir.QName]]:
+        return "sequence", [q for q, _ in c]
+
+    def grant_schemas(self, c: list[Token]) -> tuple[str, list[ir.QName]]:
+        return "schema", [ir.QName(name=str(t)) for t in c]
+
+    def grant_target(self, c: list[Any]) -> Any:
+        return c[0]
+
+    def grant_option(self, _c: list[Any]) -> bool:
+        return True
 
     # views, functions, triggers, sequences
     @with_meta

@@ -27,6 +27,7 @@ class ParsedFile:
     views: list[ir.View] = field(default_factory=list)
     triggers: list[ir.Trigger] = field(default_factory=list)
     policies: list[ir.Policy] = field(default_factory=list)
+    grants: list[ir.Grant] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     # written type names that validation must resolve: (type text, span)
     type_uses: list[tuple[str, Span]] = field(default_factory=list)

@@ -14,7 +14,7 @@ from compiler import ops as o
 # needs no lock or statement timeouts.
 _FRESH = (o.CreateSchema, o.CreateExtension, o.CreateEnum, o.CreateDomain, o.CreateTable,
           o.Comment, o.InsertRows, o.CreateFunction, o.CreateSequence, o.SetSequenceOwner,
-          o.CreateView, o.CreateTrigger, o.CreatePolicy, o.SetRowSecurity)
+          o.CreateView, o.CreateTrigger, o.CreatePolicy, o.SetRowSecurity, o.GrantPrivileges)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,8 @@ def _pull_files(schema: ir.Schema, split_by: SplitBy) -> dict[str, str]:
             views=_in(schema.views, key),
             triggers=tuple(t for t in schema.triggers if t.table.schema == key),
             policies=tuple(p for p in schema.policies if p.table.schema == key),
+            grants=tuple(g for g in schema.grants
+                         if (g.on.name if g.kind == "schema" else g.on.schema) == key),
             sections=(key,) if groups[key] else (),
         )
         files[_file_name(key)] = render_dsl(part)

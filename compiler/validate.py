@@ -85,7 +85,7 @@ class _Validator:
         for t in resolved.values():
             self._lint_table(t)
 
-        from compiler.validate_objects import resolve_objects, resolve_policies
+        from compiler.validate_objects import resolve_grants, resolve_objects, resolve_policies
 
         sequences, functions, views, triggers = resolve_objects(
             files, resolved, lambda m, span, hint: self.error(m, span, hint))
@@ -96,7 +96,7 @@ class _Validator:
         namespaces = {n.name: n for f in files for n in f.namespaces}
         for s in sorted(used_schemas - namespaces.keys()):
             namespaces[s] = ir.Namespace(name=s)
-        return ir.Schema(
+        schema = ir.Schema(
             namespaces=tuple(namespaces[k] for k in sorted(namespaces) if k != "public"),
             extensions=tuple(extensions[k] for k in sorted(extensions)),
             enums=tuple(enums[k] for k in sorted(enums)),
@@ -107,6 +107,8 @@ class _Validator:
             rows=tuple(sorted(rows, key=lambda r: (r.table, r.span.path if r.span else ""))),
             sections=tuple(sections),
         )
+        grants = resolve_grants(files, schema, lambda m, span, hint: self.error(m, span, hint))
+        return dataclasses.replace(schema, grants=grants) if grants else schema
 
     def _unique_by_name(self, objs: list[_Named], kind: str) -> dict[ir.QName, _Named]:
         seen: dict[ir.QName, _Named] = {}

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from compiler import ir
 from compiler.errors import Span
+from compiler.names import too_long
 from compiler.objects import names_read
 from compiler.parsed import ParsedFile
 
@@ -79,3 +80,32 @@ def resolve_objects(files: list[ParsedFile], tables: dict[ir.QName, ir.Table], e
             tuple(functions[k] for k in sorted(functions, key=lambda k: (k[0], k[1]))),
             tuple(views[k] for k in sorted(views)),
             tuple(triggers[k] for k in sorted(triggers)))
+
+
+def resolve_grants(files: list[ParsedFile], schema: ir.Schema, error: Error
+                   ) -> tuple[ir.Grant, ...]:
+    """Grants of all files, merged per object and role (`compiler.grants.normalized`). Each
+    must name privileges its kind of object takes and an object the schema declares: a table
+    or view, a sequence (declared, or the one a serial or identity column owns) or a schema."""
+    from compiler.grants import KINDS, grantable_objects, known, normalized
+
+    objects = grantable_objects(schema)
+    kept = []
+    for g in (g for f in files for g in f.grants):
+        assert g.kind in KINDS
+        wrong = [p for p in g.privileges if p != "all" and p not in known(g.kind)]
+        if wrong:
+            also = " (for a sequence: `on sequence <name>`)" if g.kind == "table" else ""
+            error(f"`{wrong[0]}` is not a privilege on a {g.kind}", g.span,
+                  f"a {g.kind} takes: {', '.join(known(g.kind))} (or all){also}")
+        elif g.on not in objects[g.kind]:
+            what = g.on.name if g.kind == "schema" else str(g.on)
+            error(f"grant on {g.kind} `{what}`, which the schema does not declare", g.span,
+                  "a view takes `on table`" if g.kind == "table" else
+                  "a serial column's sequence is <table>_<column>_seq" if g.kind == "sequence"
+                  else "declare the schema, or check the spelling")
+        elif too_long(g.role):
+            error(f"the role name `{g.role}` is longer than 63 bytes", g.span, None)
+        else:
+            kept.append(g)
+    return normalized(kept)

@@ -53,6 +53,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from compiler import ir
+from compiler.grants import known, normalized
 from compiler.names import derive, display, element_words, quote_ident
 from compiler.parsed import ParsedFile
 
@@ -199,11 +200,26 @@ def schemas(draw: Callable[..., Any], max_tables: int = 5, max_columns: int = 8,
     namespaces = (ir.Namespace(name="app", comment=draw(_COMMENTS)),) if any(
         o.name.schema == "app" for o in [*enums, *tables]) else ()
     rows: tuple[ir.Rows, ...] = ()
+    grants: list[ir.Grant] = []
     if dsl_extras:
         rows = tuple(r for t in tables if (r := _rows(draw, t)) is not None)
+        targets = [("table", t.name) for t in tables]
+        targets += [("schema", ir.QName(name=n.name)) for n in namespaces]
+        for _ in range(draw(st.integers(0, 3)) if targets else 0):
+            kind, on = draw(st.sampled_from(targets))
+            privileges = draw(st.one_of(st.just(("all",)), st.lists(
+                st.sampled_from(known(kind)), min_size=1, unique=True).map(
+                    lambda ps: tuple(sorted(ps)))))
+            grants.append(ir.Grant(kind=kind, on=on, role=draw(_ROLES), privileges=privileges,
+                                   grantable=draw(_BOOL)))
     return compiler_order(ir.Schema(
         namespaces=namespaces, enums=tuple(enums), tables=tables, rows=rows,
+        grants=tuple(grants),
         sections=tuple(dict.fromkeys(t.section for t in tables if t.section))))
+
+
+# role names a grant may name: PUBLIC, plain, and ones that need quotes
+_ROLES = st.sampled_from(["public", "app_ro", "Odd Role", "table", "grant", "to"])
 
 
 # type names an enum cannot take: the parser reads them as the built-in type
@@ -465,7 +481,8 @@ def compiler_order(schema: ir.Schema) -> ir.Schema:
         enums=tuple(sorted(schema.enums, key=lambda e: e.name)),
         domains=tuple(sorted(schema.domains, key=lambda d: d.name)),
         tables=tuple(table(t) for t in sorted(schema.tables, key=lambda t: t.name)),
-        rows=tuple(sorted(schema.rows, key=lambda r: r.table)))
+        rows=tuple(sorted(schema.rows, key=lambda r: r.table)),
+        grants=normalized(schema.grants))
 
 
 def as_parsed_file(schema: ir.Schema, path: str = "generated.schema") -> ParsedFile:
@@ -473,7 +490,7 @@ def as_parsed_file(schema: ir.Schema, path: str = "generated.schema") -> ParsedF
     return ParsedFile(
         path=path, namespaces=list(schema.namespaces), extensions=list(schema.extensions),
         enums=list(schema.enums), domains=list(schema.domains), tables=list(schema.tables),
-        rows=list(schema.rows), sections=list(schema.sections))
+        rows=list(schema.rows), sections=list(schema.sections), grants=list(schema.grants))
 
 
 # --- views, functions, triggers, sequences, row-level security --------------------------------

@@ -36,7 +36,7 @@ def parsed_schema(pf: ParsedFile) -> ir.Schema:
     return compiler_order(ir.Schema(
         namespaces=tuple(pf.namespaces), extensions=tuple(pf.extensions), enums=tuple(pf.enums),
         domains=tuple(pf.domains), tables=tuple(pf.tables), rows=tuple(pf.rows),
-        sections=tuple(pf.sections)))
+        sections=tuple(pf.sections), grants=tuple(pf.grants)))
 
 
 # --- properties ------------------------------------------------------------------------------

@@ -52,8 +52,10 @@ def dev_url(pg_dsn: str) -> str:
     return pgserver.create_database(pg_dsn, f"schemac_dev_{uuid.uuid4().hex[:8]}")
 
 
-def normalised_dump(pg_dump: str, dsn: str) -> list[str]:
-    out = subprocess.run([pg_dump, "--schema-only", "--no-owner", "--no-privileges", "-d", dsn],
+def normalised_dump(pg_dump: str, dsn: str, privileges: bool = False) -> list[str]:
+    """`pg_dump --schema-only`, owners left out, privileges too unless `privileges`."""
+    flags = ["--schema-only", "--no-owner", *([] if privileges else ["--no-privileges"])]
+    out = subprocess.run([pg_dump, *flags, "-d", dsn],
                          capture_output=True, text=True, check=True).stdout
     lines = [ln for ln in out.splitlines()
              if ln.strip() and not ln.startswith("--") and not ln.startswith("SET ")

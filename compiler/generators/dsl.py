@@ -107,6 +107,8 @@ def layout(content: DslContent, *, keep_order: bool | None = None,
     blocks += tables
     blocks += [view_lines(i, v)
                for i, v in enumerate(getattr(content, "views", ()))]
+    if grants := _grants(getattr(content, "grants", ())):
+        blocks.append(grants)
     blocks += [_rows(i, r) for i, r in enumerate(content.rows)]
     out: list[Line] = []
     for block in blocks:
@@ -167,6 +169,31 @@ def _domain(i: int, d: ir.Domain, keep_order: bool) -> list[Line]:
         parts.append(check_text(c, None if unnamed else c.name))
     lines = [*doc_lines(d.comment, 0, key, d.span), Line(" ".join(parts), owner=key)]
     lines[0].start = key
+    return lines
+
+
+def _grants(grants: Sequence[ir.Grant]) -> list[Line]:
+    """One line per `grant` statement: a parsed file's grants by the statement they came
+    from (they share its span), others per object, privileges and grant option, roles
+    together."""
+    statements: dict[object, list[ir.Grant]] = {}
+    for g in grants:
+        key = g.span if g.span is not None else (g.kind, g.on, g.privileges, g.grantable)
+        statements.setdefault(key, []).append(g)
+    lines = []
+    for k, group in enumerate(statements.values()):
+        first = group[0]
+        objects = list(dict.fromkeys(g.on for g in group))
+        roles = list(dict.fromkeys(g.role for g in group))
+        if first.kind == "schema":
+            target = "schema " + ", ".join(quote_name(o.name) for o in objects)
+        else:
+            target = ("sequence " if first.kind == "sequence" else "") + ", ".join(
+                qname(o) for o in objects)
+        text = (f"grant {', '.join(first.privileges)} on {target} to "
+                f"{', '.join(quote_name(r) for r in roles)}")
+        lines.append(Line(text + (" with grant option" if first.grantable else ""),
+                          start=("grant", k), owner=("grant", k)))
     return lines
 
 

@@ -194,7 +194,8 @@ def _table_key(table: ir.Table) -> tuple[str, str]:
 
 
 def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
-    """Views, routines, triggers, sequences and policies: (kind, name, description, SQL)."""
+    """Views, routines, triggers, sequences, policies and grants: (kind, name, description,
+    SQL)."""
     out: list[tuple[str, str, str, str]] = []
     for v in sorted(schema.views, key=lambda v: v.name):
         kind = "materialized view" if v.materialized else "view"
@@ -210,6 +211,11 @@ def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
         out.append(("sequence", _code(str(q.name)), q.comment or owner, ""))
     for p in sorted(schema.policies, key=lambda p: (p.table, p.name)):
         out.append(("policy", _code(f"{p.table}.{p.name}"), _code(_policy_rule(p)), ""))
+    for g in schema.grants:  # already sorted by object and role
+        on = f"schema {g.on.name}" if g.kind == "schema" else f"{g.kind} {g.on}"
+        rule = f"{', '.join(g.privileges)} to {g.role}"
+        out.append(("grant", _code(on), _code(rule + (" with grant option" if g.grantable
+                                                       else "")), ""))
     return tuple(out)
 
 

@@ -13,6 +13,7 @@ import re
 from compiler import ir
 from compiler import ops as o
 from compiler.generators.sql import index_sql, op_statements
+from compiler.grants import role_sql, target_sql
 from compiler.names import display, quote_ident
 
 
@@ -130,6 +131,25 @@ def _set_row_security_sql(op: o.SetRowSecurity) -> list[str]:
     if op.force is not None:
         out.append(f"ALTER TABLE {t} {'' if op.force else 'NO '}FORCE ROW LEVEL SECURITY;")
     return out
+
+
+def _privileges_sql(g: ir.Grant) -> str:
+    return "ALL" if g.privileges == ("all",) else ", ".join(p.upper() for p in g.privileges)
+
+
+@op_statements.register
+def _grant_sql(op: o.GrantPrivileges) -> list[str]:
+    g = op.grant
+    option = " WITH GRANT OPTION" if g.grantable else ""
+    return [f"GRANT {_privileges_sql(g)} ON {target_sql(g)} TO {role_sql(g.role)}{option};"]
+
+
+@op_statements.register
+def _revoke_sql(op: o.RevokePrivileges) -> list[str]:
+    # without CASCADE: if the role passed the privilege on, PostgreSQL refuses, and says so
+    g = op.grant
+    what = f"GRANT OPTION FOR {_privileges_sql(g)}" if op.option_only else _privileges_sql(g)
+    return [f"REVOKE {what} ON {target_sql(g)} FROM {role_sql(g.role)};"]
 
 
 __all__ = ["index_sql", "policy_sql", "view_sql"]
