@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pgserver
 import pytest
+from test_migrate import plan, run
 from test_pull import normalised_dump, pg_dump_path  # noqa: F401  (fixture)
 
 from compiler import ir
 from compiler import ops as o
 from compiler.db import connect
 from compiler.introspect import introspect
-from compiler.migrate import Migration, plan_migration, run_plan
 from compiler.parse import parse_source
 from compiler.validate import compile_files
 
@@ -51,23 +51,6 @@ def _live(dsn: str) -> ir.Schema:
         conn.close()
 
 
-def _plan(dsn: str, schema: ir.Schema, dev_url: str, allow: bool = True) -> Migration:
-    conn = connect(dsn, read_only=True)
-    try:
-        return plan_migration(conn, schema, dev_url=dev_url, allow_destructive=allow)
-    finally:
-        conn.close()
-
-
-def _run(dsn: str, m: Migration) -> None:
-    conn = connect(dsn, read_only=False, statement_timeout_ms=0)
-    try:
-        result = run_plan(conn, m.plan)
-    finally:
-        conn.close()
-    assert result.failed is None, f"{result.error}"
-
-
 def _pulled(dsn: str) -> ir.Schema:
     """The live schema through the language: printed, parsed and compiled back."""
     from compiler.pull import SplitBy, pull_files
@@ -83,11 +66,11 @@ def test_versioned_corpus_migrates(corpus: str, n: int, pg_dsn: str, dev_url: st
     pgserver.apply_sql_file(psql_path, here, VERSIONS / corpus / f"{n}.sql")
     pgserver.apply_sql_file(psql_path, there, VERSIONS / corpus / f"{n + 1}.sql")
     target = _pulled(there)
-    m = _plan(here, target, dev_url)
+    m = plan(here, target, dev_url, allow_destructive=True)
     assert m.plan.steps, "consecutive versions differ"
-    _run(here, m)
+    run(here, m)
     assert normalised_dump(pg_dump_path, here) == normalised_dump(pg_dump_path, there)
-    again = _plan(here, target, dev_url)
+    again = plan(here, target, dev_url, allow_destructive=True)
     assert [op.reason for op in again.plan.steps] == []
 
 
@@ -101,11 +84,11 @@ def test_appending_columns_replaces_the_view(fresh_db: str, dev_url: str) -> Non
         "table t {\n  id int primary key\n  a text\n  b text\n}\n"
         "view v as $$ SELECT id, a, b FROM t $$\n"
         "view w as $$ SELECT id FROM v $$\n", "x.schema")])
-    m = _plan(fresh_db, schema, dev_url, allow=False)
+    m = plan(fresh_db, schema, dev_url)
     assert [(type(op), getattr(op, "replace", None)) for op in m.plan.steps] == [
         (o.CreateView, True)]
-    _run(fresh_db, m)
-    assert _plan(fresh_db, schema, dev_url).plan.steps == ()
+    run(fresh_db, m)
+    assert plan(fresh_db, schema, dev_url, allow_destructive=True).plan.steps == ()
 
 
 def test_declared_spelling_plans_nothing(fresh_db: str, dev_url: str) -> None:
@@ -121,7 +104,7 @@ def test_declared_spelling_plans_nothing(fresh_db: str, dev_url: str) -> None:
         "table users {\n  id int primary key\n  email text\n  active bool\n}\n"
         "view active as $$\n  select id, norm(email) as email\n  from users where active\n$$\n",
         "x.schema")])
-    assert _plan(fresh_db, schema, dev_url).plan.steps == ()
+    assert plan(fresh_db, schema, dev_url, allow_destructive=True).plan.steps == ()
 
 
 def test_overloads_spelt_otherwise_plan_nothing(fresh_db: str, dev_url: str) -> None:
@@ -141,11 +124,11 @@ def test_overloads_spelt_otherwise_plan_nothing(fresh_db: str, dev_url: str) -> 
         "create function cents(amount NUMERIC, rate Numeric) returns bigint language sql\n"
         "  immutable as 'SELECT round(amount * rate * 100)::bigint'\n$$\n")
     schema, _ = compile_files([parse_source(text, "x.schema")])
-    assert _plan(fresh_db, schema, dev_url).plan.steps == ()
+    assert plan(fresh_db, schema, dev_url, allow_destructive=True).plan.steps == ()
     # a changed body of one overload replaces that one only
     changed, _ = compile_files([parse_source(text.replace("rate * 100", "rate * 1000"),
                                              "x.schema")])
-    steps = _plan(fresh_db, changed, dev_url).plan.steps
+    steps = plan(fresh_db, changed, dev_url, allow_destructive=True).plan.steps
     assert [(type(op), op.function.arguments) for op in steps] == [  # type: ignore[attr-defined]
         (o.CreateFunction, "amount numeric, rate numeric")]
 
