@@ -59,13 +59,15 @@ def role_sql(role: str) -> str:
 
 def grantable_objects(schema: ir.Schema) -> dict[str, set[ir.QName]]:
     """What a grant of each kind may name in `schema`: its tables and views, its sequences
-    (declared, or owned by a serial or identity column), its schemas."""
+    (declared, or owned by a serial or identity column), its schemas but `public`."""
     return {
         "table": {t.name for t in schema.tables} | {v.name for v in schema.views},
         "sequence": {s.name for s in schema.sequences} | {
             ir.QName(schema=t.name.schema, name=derive(t.name.name, c.name, "seq"))
             for t in schema.tables for c in t.columns if c.serial or c.identity},
-        "schema": {ir.QName(name=n) for n in ("public", *(n.name for n in schema.namespaces))},
+        # `public` is never declared: its privileges are each server's defaults (PUBLIC may
+        # create objects there before PostgreSQL 15), not the schema's to compare
+        "schema": {ir.QName(name=n.name) for n in schema.namespaces if n.name != "public"},
     }
 
 

@@ -98,6 +98,9 @@ def resolve_grants(files: list[ParsedFile], schema: ir.Schema, error: Error
             also = " (for a sequence: `on sequence <name>`)" if g.kind == "table" else ""
             error(f"`{wrong[0]}` is not a privilege on a {g.kind}", g.span,
                   f"a {g.kind} takes: {', '.join(known(g.kind))} (or all){also}")
+        elif g.kind == "schema" and g.on.name == "public":
+            error("privileges on schema `public` are not managed", g.span,
+                  "they are each server's defaults; grant on your own schemas instead")
         elif g.on not in objects[g.kind]:
             what = g.on.name if g.kind == "schema" else str(g.on)
             error(f"grant on {g.kind} `{what}`, which the schema does not declare", g.span,
