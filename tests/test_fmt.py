@@ -404,3 +404,16 @@ def test_comments_in_odd_places() -> None:
     assert format_source(src, "x") == (
         "enum e { a, b } // one line\n\n// before t\n\ntable t { // header\n  a int\n\n"
         "  // group\n  b int // trailing b\n  // last\n} // after close\n// eof\n")
+
+
+def test_grants_merged_from_several_statements_print_as_they_compile() -> None:
+    text = ("table users {\n  id serial primary key\n}\n\n"
+            "grant all on users to app\n"
+            "grant select on users to app, ro with grant option\n"
+            "grant insert on users to ro\n")
+    compiled, _ = compile_files([parse_source(text, "a.schema")])
+    again, _ = compile_files([parse_source(render_dsl(compiled), "b.schema")])
+    assert again.grants == compiled.grants
+    assert [(g.role, g.privileges, g.grantable) for g in compiled.grants] == [
+        ("app", ("all",), False), ("app", ("select",), True),
+        ("ro", ("insert",), False), ("ro", ("select",), True)]

@@ -107,7 +107,7 @@ def layout(content: DslContent, *, keep_order: bool | None = None,
     blocks += tables
     blocks += [view_lines(i, v)
                for i, v in enumerate(getattr(content, "views", ()))]
-    if grants := _grants(getattr(content, "grants", ())):
+    if grants := _grants(getattr(content, "grants", ()), isinstance(content, ir.Schema)):
         blocks.append(grants)
     blocks += [_rows(i, r) for i, r in enumerate(content.rows)]
     out: list[Line] = []
@@ -172,13 +172,16 @@ def _domain(i: int, d: ir.Domain, keep_order: bool) -> list[Line]:
     return lines
 
 
-def _grants(grants: Sequence[ir.Grant]) -> list[Line]:
+def _grants(grants: Sequence[ir.Grant], merged: bool) -> list[Line]:
     """One line per `grant` statement: a parsed file's grants by the statement they came
-    from (they share its span), others per object, privileges and grant option, roles
-    together."""
+    from (they share its span); a schema's (`merged`: one Grant per object, role and grant
+    option, whichever statements it came from) per object, privileges and grant option,
+    roles together."""
     statements: dict[object, list[ir.Grant]] = {}
     for g in grants:
-        key = g.span if g.span is not None else (g.kind, g.on, g.privileges, g.grantable)
+        key: object = (g.kind, g.on, g.privileges, g.grantable)
+        if not merged and g.span is not None:
+            key = g.span
         statements.setdefault(key, []).append(g)
     lines = []
     for k, group in enumerate(statements.values()):
