@@ -298,6 +298,21 @@ def test_same_database_same_bytes(drifted: Checked, seed: ir.Schema, dev_db: str
         assert render(first, fmt) == render(second, fmt)
 
 
+def test_early_scans_change_nothing(drifted: Checked, seed: ir.Schema, dev_db: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Expectations scanned on a helper while the catalog is reviewed give the report that
+    one connection, scanning everything after the catalog, gives; and a table's
+    expectations and its unenforced constraints (the drifted database has both) are all
+    still asked."""
+    import compiler.check.run as check_run
+
+    dsn, first = drifted
+    monkeypatch.setattr(check_run, "AUDIT_CONNECTIONS", 1)
+    alone = run_check(dsn, seed, dev_url=dev_db)
+    assert render(first, "json") == render(alone, "json")
+    assert _find(first, "null-in-not-null") and _find(first, "expectation-failed")
+
+
 def test_json_schema_lists_every_code(report_schema: dict[str, Any]) -> None:
     codes = report_schema["$defs"]["finding"]["properties"]["code"]["enum"]
     assert sorted(codes) == sorted(RULES)
