@@ -31,16 +31,12 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from compiler import ir
-from compiler.canonical import canonicalize, static_default
-from compiler.check.data import Progress, plan_audits, plan_live_audits, run_audits
-from compiler.check.drift import drift
 from compiler.check.early import EarlyScans, start_early
-from compiler.check.enforced import Trust
 from compiler.check.findings import (
     RULES,
     AuditOutcome,
@@ -52,12 +48,12 @@ from compiler.check.findings import (
     finding,
     suppress,
 )
-from compiler.check.hygiene import hygiene
 from compiler.db import connect, mask_dsn, server_major
 from compiler.errors import UserError
-from compiler.introspect import introspect, query, unmanaged
-from compiler.migrate import schemas_of
 from compiler.names import quote_literal
+
+if TYPE_CHECKING:
+    from compiler.check.data import Progress
 
 DEFAULT_TIMEOUT_MS = 30_000
 
@@ -163,6 +159,16 @@ def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *
             skip_data: bool, verify_enforced: bool, ignored_codes: set[str], dev_url: str | None,
             progress: Progress | bool | None, timeout_ms: int,
             early: EarlyScans | None = None) -> Report:
+    # Imported here, not at the top: the early scans start before these modules (the
+    # canonical form, drift, hygiene, the plan; some 50 ms of imports) load, and load
+    # while the server scans.
+    from compiler.check.data import plan_audits, plan_live_audits, run_audits
+    from compiler.check.drift import drift
+    from compiler.check.enforced import Trust
+    from compiler.check.hygiene import hygiene
+    from compiler.introspect import introspect, query, unmanaged
+    from compiler.migrate import schemas_of
+
     major = server_major(conn)
     scope = schemas_of(schema) if schema is not None else None
     live = introspect(conn, scope)
@@ -247,6 +253,8 @@ def _index_count(t: ir.Table) -> int:
 
 def _canonical(schema: ir.Schema, live: ir.Schema, dev_url: str | None,
                major: int) -> tuple[ir.Schema, bool]:
+    from compiler.canonical import canonicalize, static_default
+
     try:
         return canonicalize(schema, live, dev_url=dev_url, major=major), True
     except (UserError, psycopg.Error):
