@@ -16,10 +16,11 @@ Contract:
 - `run_audits(conn, planned, ...)` runs the audits, each query inside its own savepoint under
   the session's statement timeout: a timeout becomes an `audit-timed-out` finding, any other
   error an `audit-failed` finding, and the next query runs. A table's row-local rules (NOT
-  NULL, CHECK, expectations) are answered by one scan of it; should that scan fail, they are
-  asked one by one so that the failing rule is named. Streamed audits (JSON validity on
-  servers before 16, which lack pg_input_is_valid) are read through a server-side cursor in
-  batches and parsed here, so memory does not grow with the table.
+  NULL, CHECK, expectations) are answered by one scan of it (two when its expectations were
+  scanned early, `early.py`: the expectations', and the unguaranteed constraints'); should
+  that scan fail, they are asked one by one so that the failing rule is named. Streamed
+  audits (JSON validity on servers before 16, which lack pg_input_is_valid) are read through
+  a server-side cursor in batches and parsed here, so memory does not grow with the table.
 
 NULL semantics are PostgreSQL's (see `findings.NULL_SEMANTICS`), because the audits are
 written in SQL with the same rules the constraints apply.

@@ -12,7 +12,9 @@ the end. Steps, in order:
    expressions are compared statically and an info finding says so);
 4. unless `skip_data`: data audits (`data.py`), one savepoint per query; rules a validated
    constraint guarantees are reported as enforced without a scan, unless `verify_enforced`;
-   without a schema, only the constraints the database does not guarantee are audited;
+   without a schema, only the constraints the database does not guarantee are audited. The
+   tables' expectations (which no constraint guarantees) start on a helper connection that
+   shares the snapshot before step 1 (`early.py`), so they overlap steps 1-3;
 5. `// schemac:ignore` directives in the schema suppress findings (kept in the report with
    their reason); `ignore` codes drop findings for the whole run (counted in the summary).
 
