@@ -54,7 +54,13 @@ from compiler.check.audits import (
     row_key,
     rule_audits,
 )
-from compiler.check.early import TIMED_OUT, EarlyScans, Outcome, row_estimates
+from compiler.check.early import (
+    TIMED_OUT,
+    EarlyScans,
+    Outcome,
+    row_estimates,
+    work_estimate,
+)
 from compiler.check.enforced import Trust, enforced_by
 from compiler.check.findings import AuditOutcome, Finding, finding
 from compiler.errors import Span, UserError
@@ -171,7 +177,8 @@ def run_audits(conn: psycopg.Connection[Any], planned: list[Planned], *, timeout
     todo = [i for i, p in enumerate(planned) if p.skip is None and p.enforced_by is None]
     units = _units(planned, todo, apart=early is not None)
     rows = row_estimates(conn, sorted({u.table for u in units}))
-    units.sort(key=lambda u: -rows.get(u.table, 0.0))  # stable: ties keep the plan's order
+    # biggest first (stable: ties keep the plan's order)
+    units.sort(key=lambda u: -work_estimate(rows.get(u.table, 0.0), len(u.members)))
     results: dict[int, tuple[AuditOutcome, Finding | None]] = {}
     lock = threading.Lock()
     ready = threading.Event()  # the early helper may ask for work before `units` is final
