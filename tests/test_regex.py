@@ -50,13 +50,14 @@ def test_counted_class_is_rewritten_and_the_rest_left_alone() -> None:
 # start-anchored patterns that can begin with only a few strings: each atom with strings it
 # matches, so that many generated values match and many nearly do
 _ATOMS = [("a", ["a"]), ("y", ["y"]), ("_", ["_"]), ("-", ["-"]), ("@", ["@"]), (" ", [" "]),
+          ("%", ["%"]),
           ("2", ["2"]), (r"\$", ["$"]), (r"\.", ["."]), (r"\\", ["\\"]), (r"\(", ["("]),
           ("[aby]", ["a", "b", "y"]), ("[a-c_]", ["b", "_"]), ("[]a]", ["]", "a"]),
           ("[a-]", ["-"]), ("[0-9]", ["0", "9"]), (r"\d", ["0", "7", "٣", "²"]),
           ("(live|test)", ["live", "test"]), ("(?:a|bc)", ["a", "bc"]),
           ("(x[0-2]|y)", ["x1", "y"])]
 _QUANTIFIERS = [("", 1), ("", 1), ("?", 0), ("{2}", 2), ("{0,2}", 1), ("{1,3}", 3)]
-_NOISE = st.text(alphabet="aby2$._-x0\\é٣Aａ \n", max_size=3)
+_NOISE = st.text(alphabet="aby2$._-x0%\\é٣Aａ \n", max_size=3)
 
 
 @st.composite
@@ -91,8 +92,13 @@ def test_prefix_patterns_match_what_postgresql_matches(pg_dsn: str,
 
 
 def test_prefix_patterns_are_listed_and_the_rest_left_alone() -> None:
+    # a few beginnings: a LIKE each (LIKE's own wildcards and escape escaped); more: IN lists
     assert matches_sql("x", "^sk_(live|test)_") == \
-        """(left(x, 8) COLLATE "C" IN ('sk_live_', 'sk_test_'))"""
+        """((x) COLLATE "C" LIKE 'sk\\_live\\_%' OR (x) COLLATE "C" LIKE 'sk\\_test\\_%')"""
+    assert matches_sql("x", r"^%\\") == """((x) COLLATE "C" LIKE '\\%\\\\%')"""
+    assert matches_sql("x", "^[ab][ab]?c") == \
+        """(left(x, 2) COLLATE "C" IN ('ac', 'bc') OR left(x, 3) COLLATE "C" IN ('aac', 'abc', \
+'bac', 'bbc'))"""
     assert matches_sql("x", "^(a|b)$") == """((x) COLLATE "C" IN ('a', 'b'))"""
     # \d may hold more than 0-9 in some locales: the list only short-cuts the regex
     bcrypt = matches_sql("x", r"^\$2[aby]\$\d{2}\$")

@@ -9,13 +9,14 @@ test. Two common shapes are rewritten:
   row than `^[0-9a-f]*$`; the same strings are those of the right length (`char_length`, in
   characters, as the regex counts them) whose every character is in the class;
 - a start-anchored pattern that can begin with only a few strings (`^sk_(live|test)_`,
-  `^\\$2[aby]\\$\\d{2}\\$`, `compiler.check.regex_prefix`): its first characters compared
-  with those strings in one hashed IN list. A regex call costs PostgreSQL 150-300 ns per row
-  whatever the pattern (it converts the value to wide characters and builds the automaton's
-  states afresh), a hashed IN probe about 50 ns. The comparison is under the "C" collation,
-  which compares bytes, as the regex compares characters. When the strings are only those
-  that surely match (`\\d` taken as 0-9), a value outside them is still asked of the regex:
-  `CASE` keeps that order, which the planner would be free to change in an OR.
+  `^\\$2[aby]\\$\\d{2}\\$`, `compiler.check.regex_prefix`): a `LIKE 'sk\\_live\\_%'` per
+  string when there are up to four, else its first characters in one hashed IN list per
+  length. A regex call costs PostgreSQL 150-300 ns per row whatever the pattern (it converts
+  the value to wide characters and builds the automaton's states afresh), a hashed IN probe
+  about 50 ns, a prefix LIKE about 20. Both compare under the "C" collation, byte for byte,
+  as the regex compares characters. When the strings are only those that surely match
+  (`\\d` taken as 0-9), a value outside them is still asked of the regex: `CASE` keeps that
+  order, which the planner would be free to change in an OR.
 Anything else (embedded options, collating elements, escapes inside brackets, bounds
 PostgreSQL would reject) is left as written.
 """
@@ -33,6 +34,7 @@ _BRACKET = r"\[\^?\]?(?:\[:[a-z]+:\]|[^\]\[\\])*\]"
 _CLASS_ESCAPE = r"\\[dswDSW]"
 _COUNTED = re.compile(rf"\^({_BRACKET}|{_CLASS_ESCAPE})\{{(\d{{1,3}})(,(\d{{0,3}}))?\}}\$")
 _MAX_BOUND = 255  # RE_DUP_MAX: PostgreSQL rejects larger bounds, and so must we
+_FEW = 4  # up to this many beginnings, a LIKE each; more, a hashed IN list per length
 
 
 def matches_sql(value: str, pattern: str) -> str:
@@ -61,14 +63,25 @@ def _listed(value: str, p: Prefixes) -> str:
     """`value` is (whole) or starts with one of the strings, compared byte for byte."""
     if p.whole:
         return f"(({value}) COLLATE \"C\" IN ({_literals(p.strings)}))"
-    by_length: dict[int, list[str]] = {}
-    for s in p.strings:
-        # a string that starts with another of the set adds nothing
-        if not any(s[:k] in p.strings for k in range(len(s))):
+    # a string that starts with another of the set adds nothing
+    starts = sorted(s for s in p.strings if not any(s[:k] in p.strings for k in range(len(s))))
+    if len(starts) <= _FEW:
+        # LIKE 'sk\_live\_%' stops at the first differing character: cheaper than cutting
+        # the value with left() and hashing it, for a few strings
+        tests = [f"({value}) COLLATE \"C\" LIKE {quote_literal(_like_prefix(s))}"
+                 for s in starts]
+    else:
+        by_length: dict[int, list[str]] = {}
+        for s in starts:
             by_length.setdefault(len(s), []).append(s)
-    tests = [f"left({value}, {n}) COLLATE \"C\" IN ({_literals(by_length[n])})"
-             for n in sorted(by_length)]
+        tests = [f"left({value}, {n}) COLLATE \"C\" IN ({_literals(by_length[n])})"
+                 for n in sorted(by_length)]
     return f"({' OR '.join(tests)})"
+
+
+def _like_prefix(s: str) -> str:
+    """The LIKE pattern of the strings that start with `s` (backslash is LIKE's escape)."""
+    return "".join("\\" + c if c in "\\%_" else c for c in s) + "%"
 
 
 def _literals(strings: object) -> str:
