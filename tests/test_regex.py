@@ -40,7 +40,10 @@ def test_rewritten_patterns_match_what_postgresql_matches(pg_dsn: str, pattern: 
 
 
 def test_counted_class_is_rewritten_and_the_rest_left_alone() -> None:
-    assert matches_sql("x", "^[0-9a-f]{64}$") == "(char_length(x) = 64 AND x ~ '^[0-9a-f]*$')"
+    assert matches_sql("x", "^[0-9a-f]{64}$") == "(octet_length(x) = 64 AND x ~ '^[0-9a-f]*$')"
+    assert matches_sql("x", "^[^@]{2}$") == "(char_length(x) = 2 AND x ~ '^[^@]*$')"
+    assert matches_sql("x", "^[[:alpha:]]{2}$") == \
+        "(char_length(x) = 2 AND x ~ '^[[:alpha:]]*$')"
     assert matches_sql("x", r"^\d{2,4}$") == r"(char_length(x) BETWEEN 2 AND 4 AND x ~ '^\d*$')"
     for kept in ("^[a-z]{300}$", "^[a-z]{3,2}$", "(?i)^[a-z]{2}$", r"^[\d]{3}$",
                  "^[[.a.]]{4}$"):

@@ -7,7 +7,8 @@ test. Two common shapes are rewritten:
   `^[0-9a-f]{64}$`, `^\\d{5}$`, `^[A-Z]{2,3}$`. PostgreSQL's regex engine unrolls a counted
   repetition into one state per copy, which made `^[0-9a-f]{64}$` about ten times slower per
   row than `^[0-9a-f]*$`; the same strings are those of the right length (`char_length`, in
-  characters, as the regex counts them) whose every character is in the class;
+  characters, as the regex counts them; `octet_length` when the class holds only ASCII
+  characters, one byte each in every server encoding) whose every character is in the class;
 - a start-anchored pattern that can begin with only a few strings (`^sk_(live|test)_`,
   `^\\$2[aby]\\$\\d{2}\\$`, `compiler.check.regex_prefix`): a `LIKE 'sk\\_live\\_%'` per
   string when there are up to four, else its first characters in one hashed IN list per
@@ -50,13 +51,24 @@ def matches_sql(value: str, pattern: str) -> str:
             else:
                 length = f"BETWEEN {low} AND {top}"
             starred = quote_literal(f"^{cls}*$")
-            return f"(char_length({value}) {length} AND {value} ~ {starred})"
+            # a class of ASCII characters only: every match has one byte per character, and
+            # octet_length reads the value's header where char_length walks it (on 64
+            # characters, 130 ns a row of the 400 the test costs)
+            size = "octet_length" if _ascii_class(cls) else "char_length"
+            return f"({size}({value}) {length} AND {value} ~ {starred})"
     regex = f"({value} ~ {quote_literal(pattern)})"
     prefixes = literal_prefixes(pattern)
     if prefixes is None:
         return regex
     listed = _listed(value, prefixes)
     return listed if prefixes.exact else f"(CASE WHEN {listed} THEN true ELSE {regex} END)"
+
+
+def _ascii_class(cls: str) -> bool:
+    """A bracket of ASCII characters and ranges: not complemented, no named class (whose
+    members, like those of \\d, \\s and \\w, depend on the locale)."""
+    return cls.startswith("[") and not cls.startswith("[^") and "[" not in cls[1:] \
+        and cls.isascii()
 
 
 def _listed(value: str, p: Prefixes) -> str:
