@@ -464,6 +464,22 @@ def pull(
         _err(f"warning: {kind} {name} is not managed by schemac and was not pulled")
 
 
+def _exit_now(code: object) -> NoReturn:
+    """End the process without the interpreter's teardown, which frees every module and
+    object one by one (about 50 ms, a sixth of `schemac check --skip-data`) where the OS
+    frees them at once. Output is flushed first; nothing else is pending: caches are
+    written atomically when made, and the commands close their pools and connections."""
+    if code is not None and not isinstance(code, int):
+        _err(str(code))  # what sys.exit("message") would print
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: nothing more can be shown anyway
+        pass
+    os._exit(code or 0)
+
+
 def main() -> None:
     """Entry point: no Python traceback ever reaches a user."""
     # One short-lived process building large, acyclic object graphs (the IR of thousands of
@@ -472,6 +488,8 @@ def main() -> None:
     gc.disable()
     try:
         app()
+    except SystemExit as done:  # how typer ends every command, a successful one included
+        _exit_now(done.code)
     except UserError as err:
         _err(f"error: {err}")
         sys.exit(int(Exit.BAD_INPUT))

@@ -298,6 +298,21 @@ def test_same_database_same_bytes(drifted: Checked, seed: ir.Schema, dev_db: str
         assert render(first, fmt) == render(second, fmt)
 
 
+def test_early_scans_change_nothing(drifted: Checked, seed: ir.Schema, dev_db: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Expectations scanned on a helper while the catalog is reviewed give the report that
+    one connection, scanning everything after the catalog, gives; and a table's
+    expectations and its unenforced constraints (the drifted database has both) are all
+    still asked."""
+    import compiler.check.run as check_run
+
+    dsn, first = drifted
+    monkeypatch.setattr(check_run, "AUDIT_CONNECTIONS", 1)
+    alone = run_check(dsn, seed, dev_url=dev_db)
+    assert render(first, "json") == render(alone, "json")
+    assert _find(first, "null-in-not-null") and _find(first, "expectation-failed")
+
+
 def test_json_schema_lists_every_code(report_schema: dict[str, Any]) -> None:
     codes = report_schema["$defs"]["finding"]["properties"]["code"]["enum"]
     assert sorted(codes) == sorted(RULES)
@@ -556,3 +571,32 @@ def test_audit_connections_share_one_snapshot(fresh_db: str) -> None:
             assert seen == [(1,), (1,)]
         finally:
             conn.close()
+
+
+def test_duplicates_counted_and_sampled_in_one_statement(fresh_db: str) -> None:
+    """Count and sample of a UNIQUE come from one query: rows sharing a key, NULLs never
+    colliding, a partial key counting only its rows, a key column named like the count."""
+    from compiler.check.audits import count_and_sample, unique_audit
+
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        admin.execute("create table t (id int primary key, n int, k text, live bool)")
+        admin.execute("insert into t values (1, 1, 'a', true), (2, 1, 'a', false), "
+                      "(3, 1, 'a', true), (4, 2, 'b', true), (5, 2, null, true), "
+                      "(6, 2, null, true), (7, 3, 'c', true), (8, 3, 'c', true), "
+                      "(9, 9, 'z', false), (10, 9, 'z', false)")
+    t = ir.Table(name=ir.QName(name="t"), columns=(
+        ir.Column(name="id", type="int", nullable=False), ir.Column(name="n", type="int"),
+        ir.Column(name="k", type="text"), ir.Column(name="live", type="bool")),
+        primary_key=ir.PrimaryKey(name="t_pkey", columns=("id",)))
+    cases = [(unique_audit(t, ("n", "k"), rule="UNIQUE (n, k)"),
+              (7, ("1", "10", "2", "3", "7"))),
+             (unique_audit(t, ("n",), where="live", rule="partial"),
+              (7, ("1", "3", "4", "5", "6"))),
+             (unique_audit(t, ("id",), rule="primary key"), (0, ())),
+             # NULLS NOT DISTINCT: the NULL pair collides; each group's smallest key (as text)
+             (unique_audit(t, ("n", "k"), nulls_not_distinct=True, rule="NND"),
+              (9, ("1", "10", "5", "7")))]
+    with connect(fresh_db) as conn, conn.cursor() as cur:
+        for audit, want in cases:
+            assert count_and_sample(cur, audit) == want, audit.rule
+            assert (audit.sample_sql is None) == (audit.rule != "NND")

@@ -3,8 +3,9 @@
 Contract: `rule_audits(table)` yields one `Audit` per UNIQUE, FOREIGN KEY, NOT NULL, CHECK and
 expectation of a table; `Audit.sql` is one set-based, read-only query returning
 `(violations, sample)` — the number of offending rows and up to five of their primary keys
-(as text), or, for duplicates, only the number (`Audit.sample_sql` then finds the sample once
-there is one: grouping is as cheap as the plain GROUP BY only without per-row keys);
+(as text); for duplicates under NULLS NOT DISTINCT only the number (`Audit.sample_sql` then
+finds the sample once there is one: grouping is as cheap as the plain GROUP BY only without
+per-row keys);
 `count_and_sample(cur, audit)` runs one. `Audit.listing` is a query a person can run to see
 those rows. `migrate` runs the same queries as preflight before adding a constraint, and
 `check` runs them as the data review, so the two can never disagree.
@@ -25,7 +26,7 @@ import psycopg
 
 from compiler import ir
 from compiler.check.regex import matches_sql
-from compiler.names import display, quote_ident
+from compiler.names import display, quote_ident, quote_literal
 
 Cursor = psycopg.Cursor[Any]
 
@@ -115,25 +116,33 @@ def unique_audit(t: ir.Table, columns: tuple[str, ...], *, nulls_not_distinct: b
     key = _key_expr(t, "r")
     # rows sharing a key with another row: as cheap as the GROUP BY itself, no per-row key
     groups = f"FROM {display(t.name)} AS r{filt} GROUP BY {cols} HAVING count(*) > 1"
-    sql = (f"SELECT coalesce(sum(n), 0)::bigint, NULL::text[] FROM (SELECT count(*) AS n "
-           f"{groups}) AS d")
-    # only when there are duplicates: the keys of the rows in the first groups (NULLs match
-    # no IN, so a NULLS NOT DISTINCT key takes each group's smallest key instead)
-    if nulls_not_distinct:
-        sample = (f"SELECT (array_agg(k ORDER BY k))[1:{SAMPLE_SIZE}] FROM (SELECT min({key}) "
-                  f"AS k {groups}) AS d")
-    else:
-        mine = ", ".join(f"r.{quote_ident(c)}" for c in columns)
-        extra = f" AND ({where})" if where else ""
-        sample = (f"SELECT array_agg(k ORDER BY k) FROM (SELECT {key} AS k FROM "
-                  f"{display(t.name)} AS r WHERE ({mine}) IN (SELECT {cols} {groups} "
-                  f"ORDER BY {cols} LIMIT {SAMPLE_SIZE}){extra} ORDER BY 1 LIMIT "
-                  f"{SAMPLE_SIZE}) AS s")
     listing = (f"SELECT {cols}, count(*) AS copies, array_agg({key}) AS keys "
                f"FROM {display(t.name)} AS r{filt} GROUP BY {cols} HAVING count(*) > 1 "
                "ORDER BY count(*) DESC;")
-    return Audit("duplicate-values", t.name, columns, rule, sql, source, listing=listing,
-                 sample_sql=sample)
+    if nulls_not_distinct:
+        # NULLs match no IN, so the sample is each group's smallest key, asked only when
+        # there are duplicates (min(key) casts every row's key)
+        sql = (f"SELECT coalesce(sum(n), 0)::bigint, NULL::text[] FROM (SELECT count(*) AS n "
+               f"{groups}) AS d")
+        sample = (f"SELECT (array_agg(k ORDER BY k))[1:{SAMPLE_SIZE}] FROM (SELECT min({key}) "
+                  f"AS k {groups}) AS d")
+        return Audit("duplicate-values", t.name, columns, rule, sql, source, listing=listing,
+                     sample_sql=sample)
+    # One statement: the duplicated keys are grouped once (only the groups with copies are
+    # kept), and the sample reads the rows of the first few of them (through the key's
+    # index, when there is one). Counting first and sampling in a second query grouped the
+    # whole table twice whenever there were duplicates. d's columns are renamed, so that a
+    # key column called n cannot clash with the count.
+    names = [f"k{i}" for i in range(len(columns))]
+    keys = ", ".join(names)
+    mine = ", ".join(f"r.{quote_ident(c)}" for c in columns)
+    extra = f" AND ({where})" if where else ""
+    sql = (f"WITH d({keys}, n) AS MATERIALIZED (SELECT {cols}, count(*) {groups}) "
+           f"SELECT (SELECT coalesce(sum(n), 0)::bigint FROM d), "
+           f"(SELECT array_agg(k ORDER BY k) FROM (SELECT {key} AS k FROM {display(t.name)} "
+           f"AS r WHERE ({mine}) IN (SELECT {keys} FROM d ORDER BY {keys} LIMIT {SAMPLE_SIZE})"
+           f"{extra} ORDER BY 1 LIMIT {SAMPLE_SIZE}) AS s)")
+    return Audit("duplicate-values", t.name, columns, rule, sql, source, listing=listing)
 
 
 def fk_audit(t: ir.Table, fk: ir.ForeignKey) -> Audit:
@@ -165,13 +174,17 @@ def check_audit(t: ir.Table, check: ir.Check) -> Audit:
 def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> Audit:
     col = quote_ident(ex.column) if ex.column else ""
     cols = (ex.column,) if ex.column else ()
+    shown = None  # the condition in the listing, when the query's is spelt for speed
     match ex.kind:
         case ir.ExpectKind.MATCHES:
-            test = matches_sql(f"r.{col}::text", ex.argument or "")
-            where = f"r.{col} IS NOT NULL AND NOT {test}"
+            value, pattern = f"r.{col}::text", ex.argument or ""
+            where = f"r.{col} IS NOT NULL AND NOT {matches_sql(value, pattern)}"
+            shown = f"r.{col} IS NOT NULL AND NOT {value} ~ {quote_literal(pattern)}"
             rule = f"{ex.column} matches '{ex.argument}'"
         case ir.ExpectKind.NOT_MATCHES:
-            where = matches_sql(f"r.{col}::text", ex.argument or "")
+            value, pattern = f"r.{col}::text", ex.argument or ""
+            where = matches_sql(value, pattern)
+            shown = f"{value} ~ {quote_literal(pattern)}"
             rule = f"{ex.column} does not match '{ex.argument}'"
         case ir.ExpectKind.JSON:
             rule = f"{ex.column} holds valid JSON"
@@ -188,7 +201,7 @@ def expectation_audit(t: ir.Table, ex: ir.Expectation, *, server_major: int) -> 
             where = f"({ex.argument}) IS FALSE"
             rule = ex.argument or ""
     return Audit("expectation-failed", t.name, cols, rule, _count_and_sample(t, where), ex,
-                 listing=_listing(t, where), where=where, key=_key_expr(t, "r"))
+                 listing=_listing(t, shown or where), where=where, key=_key_expr(t, "r"))
 
 
 def rule_audits(t: ir.Table, *, server_major: int = 18) -> Iterator[Audit]:

@@ -16,10 +16,11 @@ Contract:
 - `run_audits(conn, planned, ...)` runs the audits, each query inside its own savepoint under
   the session's statement timeout: a timeout becomes an `audit-timed-out` finding, any other
   error an `audit-failed` finding, and the next query runs. A table's row-local rules (NOT
-  NULL, CHECK, expectations) are answered by one scan of it; should that scan fail, they are
-  asked one by one so that the failing rule is named. Streamed audits (JSON validity on
-  servers before 16, which lack pg_input_is_valid) are read through a server-side cursor in
-  batches and parsed here, so memory does not grow with the table.
+  NULL, CHECK, expectations) are answered by one scan of it (two when its expectations were
+  scanned early, `early.py`: the expectations', and the unguaranteed constraints'); should
+  that scan fail, they are asked one by one so that the failing rule is named. Streamed
+  audits (JSON validity on servers before 16, which lack pg_input_is_valid) are read through
+  a server-side cursor in batches and parsed here, so memory does not grow with the table.
 
 NULL semantics are PostgreSQL's (see `findings.NULL_SEMANTICS`), because the audits are
 written in SQL with the same rules the constraints apply.
@@ -53,11 +54,17 @@ from compiler.check.audits import (
     row_key,
     rule_audits,
 )
+from compiler.check.early import (
+    TIMED_OUT,
+    EarlyScans,
+    Outcome,
+    row_estimates,
+    work_estimate,
+)
 from compiler.check.enforced import Trust, enforced_by
 from compiler.check.findings import AuditOutcome, Finding, finding
 from compiler.errors import Span, UserError
 from compiler.generators.sql import op_statements
-from compiler.names import qualified
 
 Progress = Callable[[str, int, int], None]  # (what is running, done, total)
 STREAM_BATCH = 2000
@@ -158,22 +165,28 @@ class _OutOfTime(Exception):
 
 def run_audits(conn: psycopg.Connection[Any], planned: list[Planned], *, timeout_ms: int,
                progress: Progress | None = None,
-               helpers: Sequence[psycopg.Connection[Any]] = ()) -> DataResult:
+               helpers: Sequence[psycopg.Connection[Any]] = (),
+               early: EarlyScans | None = None) -> DataResult:
     """Run every planned audit that is neither skipped nor enforced. A table's row-local
     rules share one scan; the scans go largest table first to whichever connection is free
-    (`helpers` imported this transaction's snapshot, one thread each). Outcomes and findings
+    (`helpers` imported this transaction's snapshot, one thread each). With `early`, a
+    table's expectations are a scan of their own, reused when `early` already started that
+    very query, and its helper then serves the rest of the audits. Outcomes and findings
     keep the order of `planned`, whatever finished first."""
     conns = [conn, *helpers]
     todo = [i for i, p in enumerate(planned) if p.skip is None and p.enforced_by is None]
-    units = _units(planned, todo)
-    rows = _row_estimates(conn, sorted({u.table for u in units}))
-    units.sort(key=lambda u: -rows.get(u.table, 0.0))  # stable: ties keep the plan's order
+    units = _units(planned, todo, apart=early is not None)
+    rows = row_estimates(conn, sorted({u.table for u in units}))
+    # biggest first (stable: ties keep the plan's order)
+    units.sort(key=lambda u: -work_estimate(rows.get(u.table, 0.0), len(u.members)))
     results: dict[int, tuple[AuditOutcome, Finding | None]] = {}
     lock = threading.Lock()
+    ready = threading.Event()  # the early helper may ask for work before `units` is final
     taken = done = 0
 
     def work(c: psycopg.Connection[Any]) -> None:
         nonlocal taken, done
+        ready.wait()
         while True:
             with lock:
                 if taken == len(units):
@@ -187,12 +200,26 @@ def run_audits(conn: psycopg.Connection[Any], planned: list[Planned], *, timeout
                 results.update(answers)
                 done += len(unit.members)
 
+    reused: list[_Unit] = []
+    if early is not None:
+        started = early.handoff(work)
+        reused = [u for u in units if _unit_sql(planned, u) in started]
+        units = [u for u in units if _unit_sql(planned, u) not in started]
+    ready.set()
     if len(conns) == 1 or len(units) < 2:
         work(conn)
     else:
         with ThreadPoolExecutor(max_workers=len(conns)) as pool:
             for future in [pool.submit(work, c) for c in conns]:
                 future.result()  # re-raises a lost connection as its UserError
+    if early is not None:
+        early.join()  # re-raises a lost connection as its UserError
+        for unit in reused:
+            if progress is not None:
+                progress(_label(planned, unit), done, len(todo))
+            results.update(_early_answers(conn, planned, unit, early.outcome(
+                _unit_sql(planned, unit)), timeout_ms))
+            done += len(unit.members)
     result = DataResult()
     for i, p in enumerate(planned):
         if p.skip is not None:
@@ -219,32 +246,27 @@ class _Unit:
     sql: str | None = None
 
 
-def _units(planned: list[Planned], todo: list[int]) -> list[_Unit]:
+def _units(planned: list[Planned], todo: list[int], *, apart: bool = False) -> list[_Unit]:
+    """`apart`: a table's expectations and its other row-local rules are two scans (the
+    expectations' may have started before the catalog said which constraints to scan)."""
     units: list[_Unit] = []
-    local: dict[ir.QName, list[int]] = {}
+    local: dict[tuple[ir.QName, bool], list[int]] = {}
     for i in todo:
         a = planned[i].audit
         if a.row_local and not a.streamed and planned[i].rows is None:
-            local.setdefault(a.table, []).append(i)
+            expectation = apart and isinstance(a.source, ir.Expectation)
+            local.setdefault((a.table, expectation), []).append(i)
         else:
             units.append(_Unit(a.table, (i,)))
-    for table, members in local.items():
+    for (table, _), members in local.items():
         sql = one_scan_sql([planned[i].audit for i in members]) if len(members) > 1 else None
         units.append(_Unit(table, tuple(members), sql))
     return units
 
 
-def _row_estimates(conn: psycopg.Connection[Any], tables: list[ir.QName]) -> dict[ir.QName,
-                                                                                 float]:
-    """The planner's row count of each table (pg_class.reltuples): big scans go first, so
-    that two connections finish together rather than one waiting on the last big table."""
-    if not tables:
-        return {}
-    with conn.cursor() as cur:
-        cur.execute(b"SELECT coalesce((SELECT c.reltuples FROM pg_catalog.pg_class c "
-                    b"WHERE c.oid = to_regclass(t)), 0) FROM unnest(%s::text[]) AS t",
-                    ([qualified(t) for t in tables],))
-        return {t: float(row[0]) for t, row in zip(tables, cur.fetchall(), strict=True)}
+def _unit_sql(planned: list[Planned], unit: _Unit) -> str:
+    """The one query that answers a unit (as `early.plan_early` spells it)."""
+    return unit.sql if unit.sql is not None else planned[unit.members[0]].audit.sql
 
 
 def _label(planned: list[Planned], unit: _Unit) -> str:
@@ -270,12 +292,30 @@ def _run_unit(conn: psycopg.Connection[Any], planned: list[Planned], unit: _Unit
                             f"{_first_line(err)}") from None
         # one rule's expression failed on some row: asked one by one, each says which
         return {i: _run_one(conn, planned[i], timeout_ms) for i in unit.members}
+    return _scan_answers(planned, unit, row)
+
+
+def _scan_answers(planned: list[Planned], unit: _Unit, row: tuple[Any, ...] | None
+                  ) -> dict[int, tuple[AuditOutcome, Finding | None]]:
+    """A one-scan row: per member, its count and sample keys."""
     answers: dict[int, tuple[AuditOutcome, Finding | None]] = {}
     for k, i in enumerate(unit.members):
         count = int(row[2 * k] or 0) if row else 0
         sample = tuple(str(s) for s in (row[2 * k + 1] or ()) if s is not None) if row else ()
         answers[i] = _answer(planned[i], count, sample, [])
     return answers
+
+
+def _early_answers(conn: psycopg.Connection[Any], planned: list[Planned], unit: _Unit,
+                   outcome: Outcome, timeout_ms: int
+                   ) -> dict[int, tuple[AuditOutcome, Finding | None]]:
+    """A unit's answers from the row its early scan fetched (a single audit's query returns
+    the same two columns, count and sample, as one member of a shared scan)."""
+    if outcome == TIMED_OUT:
+        return {i: _timed_out(planned[i].audit, timeout_ms) for i in unit.members}
+    if not isinstance(outcome, tuple):  # it failed: asked again, so that the error is named
+        return _run_unit(conn, planned, unit, timeout_ms)
+    return _scan_answers(planned, unit, outcome)
 
 
 def _answer(p: Planned, count: int, sample: tuple[str, ...], missing: list[int]

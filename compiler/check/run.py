@@ -12,7 +12,9 @@ the end. Steps, in order:
    expressions are compared statically and an info finding says so);
 4. unless `skip_data`: data audits (`data.py`), one savepoint per query; rules a validated
    constraint guarantees are reported as enforced without a scan, unless `verify_enforced`;
-   without a schema, only the constraints the database does not guarantee are audited;
+   without a schema, only the constraints the database does not guarantee are audited. The
+   tables' expectations (which no constraint guarantees) start on a helper connection that
+   shares the snapshot before step 1 (`early.py`), so they overlap steps 1-3;
 5. `// schemac:ignore` directives in the schema suppress findings (kept in the report with
    their reason); `ignore` codes drop findings for the whole run (counted in the summary).
 
@@ -31,15 +33,12 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from compiler import ir
-from compiler.canonical import canonicalize, static_default
-from compiler.check.data import Progress, plan_audits, plan_live_audits, run_audits
-from compiler.check.drift import drift
-from compiler.check.enforced import Trust
+from compiler.check.early import EarlyScans, start_early
 from compiler.check.findings import (
     RULES,
     AuditOutcome,
@@ -51,12 +50,12 @@ from compiler.check.findings import (
     finding,
     suppress,
 )
-from compiler.check.hygiene import hygiene
 from compiler.db import connect, mask_dsn, server_major
 from compiler.errors import UserError
-from compiler.introspect import introspect, query, unmanaged
-from compiler.migrate import schemas_of
 from compiler.names import quote_literal
+
+if TYPE_CHECKING:
+    from compiler.check.data import Progress
 
 DEFAULT_TIMEOUT_MS = 30_000
 
@@ -72,18 +71,29 @@ def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
         raise UserError(f"unknown finding code(s) for --ignore: {', '.join(unknown)} "
                         "(docs/check.md lists them)")
     conn = connect(dsn, read_only=True, statement_timeout_ms=statement_timeout_ms)
+    early = None
     try:
         with conn.cursor() as cur:
             # the transaction's first statement: every later query shares one snapshot
             cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             cur.execute(_ONE_CORE_EACH)
+        if schema is not None and not skip_data and AUDIT_CONNECTIONS > 1:
+            # expectations are scanned whatever the catalog says: start them on a helper
+            # connection now, while this one reviews the catalog
+            snapshot = _export_snapshot(conn)
+            if snapshot is not None:
+                early = start_early(schema, server_major(conn), lambda: _try_helper(
+                    dsn, snapshot, statement_timeout_ms))
         return _review(conn, dsn, schema, skip_data=skip_data,
                        verify_enforced=verify_enforced, ignored_codes=ignored_codes,
-                       dev_url=dev_url, progress=progress, timeout_ms=statement_timeout_ms)
+                       dev_url=dev_url, progress=progress, timeout_ms=statement_timeout_ms,
+                       early=early)
     except psycopg.Error as err:
         line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise UserError(f"checking {mask_dsn(dsn)} failed: {line}") from None
     finally:
+        if early is not None:
+            early.close()
         conn.close()  # closing without a commit rolls the read-only transaction back
 
 
@@ -95,26 +105,19 @@ _ONE_CORE_EACH = b"SELECT set_config('max_parallel_workers_per_gather', '0', tru
 
 
 @contextmanager
-def _helpers(conn: psycopg.Connection[Any], dsn: str, timeout_ms: int
-             ) -> Iterator[list[psycopg.Connection[Any]]]:
+def _helpers(conn: psycopg.Connection[Any], dsn: str, timeout_ms: int,
+             count: int | None = None) -> Iterator[list[psycopg.Connection[Any]]]:
     """Extra read-only connections that see exactly this transaction's snapshot
     (pg_export_snapshot / SET TRANSACTION SNAPSHOT), so audits can run side by side and still
     describe one instant of the database. Any trouble opening them: audit on one connection."""
     opened: list[psycopg.Connection[Any]] = []
+    count = AUDIT_CONNECTIONS - 1 if count is None else count
     try:
-        with conn.cursor() as cur:
-            cur.execute(b"SELECT pg_export_snapshot()")
-            row = cur.fetchone()
-        snapshot = str(row[0]) if row else None
-        for _ in range(AUDIT_CONNECTIONS - 1):
+        snapshot = _export_snapshot(conn) if count > 0 else None
+        for _ in range(count):
             if snapshot is None:
                 break
-            helper = connect(dsn, read_only=True, statement_timeout_ms=timeout_ms)
-            opened.append(helper)
-            with helper.cursor() as cur:
-                cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cur.execute(f"SET TRANSACTION SNAPSHOT {quote_literal(snapshot)}".encode())
-                cur.execute(_ONE_CORE_EACH)
+            opened.append(_open_helper(dsn, snapshot, timeout_ms))
     except (psycopg.Error, UserError):
         for c in opened:
             c.close()
@@ -126,9 +129,48 @@ def _helpers(conn: psycopg.Connection[Any], dsn: str, timeout_ms: int
             c.close()  # read-only: closing rolls their transactions back
 
 
+def _export_snapshot(conn: psycopg.Connection[Any]) -> str | None:
+    with conn.cursor() as cur:
+        cur.execute(b"SELECT pg_export_snapshot()")
+        row = cur.fetchone()
+    return str(row[0]) if row else None
+
+
+def _open_helper(dsn: str, snapshot: str, timeout_ms: int) -> psycopg.Connection[Any]:
+    helper = connect(dsn, read_only=True, statement_timeout_ms=timeout_ms)
+    try:
+        with helper.cursor() as cur:
+            cur.execute(b"SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cur.execute(f"SET TRANSACTION SNAPSHOT {quote_literal(snapshot)}".encode())
+            cur.execute(_ONE_CORE_EACH)
+    except psycopg.Error:
+        helper.close()
+        raise
+    return helper
+
+
+def _try_helper(dsn: str, snapshot: str, timeout_ms: int) -> psycopg.Connection[Any] | None:
+    """A helper, or None when it cannot be opened (the audits then run on one connection)."""
+    try:
+        return _open_helper(dsn, snapshot, timeout_ms)
+    except (psycopg.Error, UserError):
+        return None
+
+
 def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *,
             skip_data: bool, verify_enforced: bool, ignored_codes: set[str], dev_url: str | None,
-            progress: Progress | bool | None, timeout_ms: int) -> Report:
+            progress: Progress | bool | None, timeout_ms: int,
+            early: EarlyScans | None = None) -> Report:
+    # Imported here, not at the top: the early scans start before these modules (the
+    # canonical form, drift, hygiene, the plan; some 50 ms of imports) load, and load
+    # while the server scans.
+    from compiler.check.data import plan_audits, plan_live_audits, run_audits
+    from compiler.check.drift import drift
+    from compiler.check.enforced import Trust
+    from compiler.check.hygiene import hygiene
+    from compiler.introspect import introspect, query, unmanaged
+    from compiler.migrate import schemas_of
+
     major = server_major(conn)
     scope = schemas_of(schema) if schema is not None else None
     live = introspect(conn, scope)
@@ -161,9 +203,11 @@ def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *
         planned = (plan_audits(schema, live, major, trust=trust, canonical=target)
                    if schema is not None
                    else plan_live_audits(live, hy.not_validated, hy.not_enforced))
-        with _progress(progress) as callback, _helpers(conn, dsn, timeout_ms) as helpers:
+        count = AUDIT_CONNECTIONS - 1 - (1 if early is not None else 0)
+        with _progress(progress) as callback, _helpers(conn, dsn, timeout_ms,
+                                                       count) as helpers:
             data = run_audits(conn, planned, timeout_ms=timeout_ms, progress=callback,
-                              helpers=helpers)
+                              helpers=helpers, early=early)
         found += data.findings
         outcomes = data.outcomes
 
@@ -211,6 +255,8 @@ def _index_count(t: ir.Table) -> int:
 
 def _canonical(schema: ir.Schema, live: ir.Schema, dev_url: str | None,
                major: int) -> tuple[ir.Schema, bool]:
+    from compiler.canonical import canonicalize, static_default
+
     try:
         return canonicalize(schema, live, dev_url=dev_url, major=major), True
     except (UserError, psycopg.Error):
