@@ -375,6 +375,7 @@ def check(
     exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when there is an "
                                             "error-severity finding (for CI).")] = False,
     dev_url: DevUrl = None,
+    with_privileges: WithPrivileges = False,
 ) -> None:
     """Review a live database (read-only): drift, catalog hygiene, rows breaking the rules.
 
@@ -390,7 +391,8 @@ def check(
     try:
         report = run_check(url, schema, skip_data=skip_data, verify_enforced=verify_enforced,
                            ignore=tuple(ignore or ()),
-                           dev_url=dev_url, statement_timeout_ms=int(timeout * 1000))
+                           dev_url=dev_url, statement_timeout_ms=int(timeout * 1000),
+                           with_privileges=with_privileges)
     except UserError as err:
         _fail(Exit.BAD_INPUT, f"error: {err}")
     text = render(report, fmt_.value)

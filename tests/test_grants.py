@@ -7,7 +7,8 @@
 - Changed grants converge: granted, revoked (only with --allow-destructive, listed as
   `revoke-privileges` hazards), grant options added and taken away; a view rebuilt because
   a column it reads changed type gets its grants back; a renamed table keeps its own.
-- Without --with-privileges grants are left alone on both sides.
+- Without --with-privileges grants are left alone on both sides; with it, `check` reports
+  `missing-privilege` and `unexpected-privilege` with the GRANT or REVOKE that closes each.
 - Hypothesis: any set of grants over a fixed schema migrates to any other, after which the
   database holds exactly the declared privileges (`all` as the server reads it).
 The roles are the cluster's, so each test session makes its own (names with a suffix).
@@ -32,6 +33,7 @@ from compiler.db import connect
 from compiler.grants import for_server, known, normalized
 from compiler.introspect import introspect
 from compiler.load import load_schema
+from compiler.names import quote_ident
 from compiler.pull import SplitBy, pull_files
 
 pytestmark = pytest.mark.db
@@ -279,3 +281,25 @@ def test_any_grants_migrate_to_any_grants(pg_dsn: str, roles: dict[str, str], ps
         assert live.grants == for_server(b, major).grants
     finally:
         pgserver.drop_database(pg_dsn, name)
+
+
+def test_check_reports_privilege_drift_only_when_asked(fresh_db: str, roles: dict[str, str],
+                                                       psql_path: str, dev_url: str,  # noqa: F811
+                                                       tmp_path: Path) -> None:
+    from compiler.check.run import run_check
+
+    schema = _schema(tmp_path, BEFORE, roles)
+    build_on(fresh_db, schema, psql_path, tmp_path)
+    pgserver.run_sql(fresh_db, f"REVOKE INSERT ON users FROM {_q(roles['rw'])}; "
+                               f"GRANT TRUNCATE ON users TO {_q(roles['odd'])}")
+    codes = {"missing-privilege", "unexpected-privilege"}
+    plain = run_check(fresh_db, schema, skip_data=True, dev_url=dev_url)
+    assert not [f for f in plain.findings if f.code in codes]
+    report = run_check(fresh_db, schema, skip_data=True, dev_url=dev_url, with_privileges=True)
+    found = sorted((f.code, f.message, f.fix) for f in report.findings if f.code in codes)
+    assert found == [
+        ("missing-privilege", f"{roles['rw']} lacks insert on table users, which the schema "
+         "grants", f"GRANT INSERT ON TABLE users TO {quote_ident(roles['rw'])};"),
+        ("unexpected-privilege", f"{roles['odd']} holds truncate on table users, which the "
+         "schema does not grant",
+         f"REVOKE TRUNCATE ON TABLE users FROM {quote_ident(roles['odd'])};")]

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 
 from compiler import ir
 from compiler import ops as o
+from compiler.check.drift_grants import grant_drift
 from compiler.check.drift_keys import key_drift
 from compiler.check.drift_objects import object_drift, object_keys
 from compiler.check.findings import Finding, finding
@@ -64,6 +65,7 @@ def drift(target: ir.Schema, live: ir.Schema, unmanaged_objects: Sequence[tuple[
                 f"{_sql(o.DropTable(name=name))}"))
     out += _undeclared_objects(target, live)
     out += object_drift(target, live, exact=exact)
+    out += grant_drift(target, live)  # both sides hold grants only with --with-privileges
     for kind, what in unmanaged_objects:
         if kind in _HYGIENE_KINDS or (kind == "index" and what in skip):
             continue

@@ -136,6 +136,12 @@ _RULES = (
          "silently stops doing its job."),
     Rule("object-differs", W, D, "View, function, trigger, sequence or policy differs",
          "The database runs another definition than the one reviewed in the schema."),
+    Rule("missing-privilege", E, D, "Declared privilege not granted",
+         "The role the schema grants it to is refused: the application or report that "
+         "relies on it fails."),
+    Rule("unexpected-privilege", W, D, "Privilege the schema does not grant",
+         "A role can read or change more than the reviewed schema says; `schemac apply "
+         "--with-privileges --allow-destructive` would revoke it."),
     Rule("comment-mismatch", I_, D, "Descriptions differ",
          "Comments are the documentation people read in their database tools."),
     Rule("unmanaged-object", I_, D, "Object the schema cannot describe",

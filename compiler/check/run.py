@@ -64,7 +64,8 @@ def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
               verify_enforced: bool = False,
               ignore: Iterable[str] = (), dev_url: str | None = None,
               progress: Progress | bool | None = None,
-              statement_timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Report:
+              statement_timeout_ms: int = DEFAULT_TIMEOUT_MS,
+              with_privileges: bool = False) -> Report:
     ignored_codes = set(ignore)
     unknown = sorted(ignored_codes - RULES.keys())
     if unknown:
@@ -87,7 +88,7 @@ def run_check(dsn: str, schema: ir.Schema | None, *, skip_data: bool = False,
         return _review(conn, dsn, schema, skip_data=skip_data,
                        verify_enforced=verify_enforced, ignored_codes=ignored_codes,
                        dev_url=dev_url, progress=progress, timeout_ms=statement_timeout_ms,
-                       early=early)
+                       early=early, with_privileges=with_privileges)
     except psycopg.Error as err:
         line = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise UserError(f"checking {mask_dsn(dsn)} failed: {line}") from None
@@ -160,7 +161,7 @@ def _try_helper(dsn: str, snapshot: str, timeout_ms: int) -> psycopg.Connection[
 def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *,
             skip_data: bool, verify_enforced: bool, ignored_codes: set[str], dev_url: str | None,
             progress: Progress | bool | None, timeout_ms: int,
-            early: EarlyScans | None = None) -> Report:
+            early: EarlyScans | None = None, with_privileges: bool = False) -> Report:
     # Imported here, not at the top: the early scans start before these modules (the
     # canonical form, drift, hygiene, the plan; some 50 ms of imports) load, and load
     # while the server scans.
@@ -173,7 +174,7 @@ def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *
 
     major = server_major(conn)
     scope = schemas_of(schema) if schema is not None else None
-    live = introspect(conn, scope)
+    live = introspect(conn, scope, privileges=with_privileges)
     extra = unmanaged(conn, scope)
     with conn.cursor() as cur:
         cur.execute(query("namespaces", major).encode(), {"schemas": scope})
@@ -183,7 +184,12 @@ def _review(conn: psycopg.Connection[Any], dsn: str, schema: ir.Schema | None, *
     found: list[Finding] = list(hy.findings)
     target = None
     if schema is not None:
-        target, exact = _canonical(schema, live, dev_url, major)
+        from compiler.grants import for_server
+
+        # grants are compared only when asked for: without the flag, neither side has any
+        declared = (for_server(schema, major) if with_privileges
+                    else dataclasses.replace(schema, grants=()))
+        target, exact = _canonical(declared, live, dev_url, major)
         if not exact:
             found.append(finding("expressions-not-compared", table=None,
                                  message="no dev database could be reached, so defaults, "
