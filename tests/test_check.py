@@ -600,3 +600,18 @@ def test_duplicates_counted_and_sampled_in_one_statement(fresh_db: str) -> None:
         for audit, want in cases:
             assert count_and_sample(cur, audit) == want, audit.rule
             assert (audit.sample_sql is None) == (audit.rule != "NND")
+
+
+def test_an_invalid_index_whose_name_needs_quotes_is_reported_once(
+        databases: Make, dev_db: str, tmp_path: Path) -> None:
+    (tmp_path / "a.schema").write_text("table t {\n  id serial primary key\n  c  int\n}\n")
+    schema, _ = load_schema(tmp_path, use_cache=False)
+    dsn = databases()
+    run_sql(dsn, ddl(schema))
+    run_sql(dsn, "INSERT INTO t (c) VALUES (1), (1)")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        run_sql(dsn, 'CREATE UNIQUE INDEX CONCURRENTLY "Odd Idx" ON t (c)')
+    report = run_check(dsn, schema, dev_url=dev_db, skip_data=True)
+    about = [(f.code, f.object) for f in report.findings if "Odd Idx" in (f.object or "")
+             or "Odd Idx" in f.message]
+    assert about == [("invalid-index", "Odd Idx")]

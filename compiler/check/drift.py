@@ -25,8 +25,9 @@ from compiler.check.drift_grants import grant_drift
 from compiler.check.drift_keys import key_drift
 from compiler.check.drift_objects import object_drift, object_keys
 from compiler.check.findings import Finding, finding
+from compiler.check.hygiene import index_label
 from compiler.generators.sql import op_statements
-from compiler.names import display, quote_ident
+from compiler.names import quote_ident
 from compiler.types import base_of
 
 # unmanaged kinds that the hygiene pass reports in its own words
@@ -46,8 +47,7 @@ def drift(target: ir.Schema, live: ir.Schema, unmanaged_objects: Sequence[tuple[
     skip = set(covered)
     # an invalid index (reported by hygiene) neither serves nor satisfies a declaration
     have = {t.name: dataclasses.replace(t, indexes=tuple(
-        ix for ix in t.indexes
-        if display(ir.QName(schema=t.name.schema, name=ix.name)) not in skip))
+        ix for ix in t.indexes if index_label(t.name, ix.name) not in skip))
         for t in live.tables}
     want = {t.name: t for t in target.tables}
     renamed_away = {ir.QName(schema=t.name.schema, name=t.renamed_from)
