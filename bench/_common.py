@@ -3,6 +3,7 @@ peak RSS through os.wait4), medians, machine facts, Markdown tables."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -13,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout
 WORK = ROOT / "bench" / ".work"  # git-ignored scratch space
@@ -216,3 +218,36 @@ def base_env(**extra: str) -> dict[str, str]:
         env["XDG_RUNTIME_DIR"] = str(runtime)
     env.update(extra)
     return env
+
+
+def med(xs: Sequence[float]) -> float | None:
+    """The median, or None for no samples."""
+    return statistics.median(xs) if xs else None
+
+
+def spread(xs: Sequence[float]) -> str:
+    """`min–max n=N` of the samples behind a median."""
+    if not xs:
+        return "—"
+    return f"{min(xs):.2f}–{max(xs):.2f} n={len(xs)}" if len(xs) > 1 else "n=1"
+
+
+def phase_timer(phases: dict[str, float]) -> Callable[[str, Callable[..., Any]],
+                                                       Callable[..., Any]]:
+    """`timed(name, fn)`: `fn`, adding the wall time of each call to `phases[name]`. The
+    in-process breakdowns wrap a module's collaborators with it and call the code unchanged."""
+    def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*a: Any, **k: Any) -> Any:
+            s = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                phases[name] = phases.get(name, 0.0) + time.perf_counter() - s
+        return wrapper
+    return timed
+
+
+def child_json(cmd: Sequence[str], env: dict[str, str], timeout: float = 3600) -> tuple[Any, float]:
+    """Run a child that prints one JSON value as its last line: (that value, its wall time)."""
+    r = run(cmd, env=env, timeout=timeout)
+    return json.loads(r.stdout.strip().splitlines()[-1]), r.wall

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from collections import Counter
@@ -51,11 +50,15 @@ from _common import (  # noqa: E402
     WORK,
     Run,
     base_env,
+    child_json,
     command_line,
     fresh_dir,
     machine,
+    med,
+    phase_timer,
     run,
     source_root,
+    spread,
     table,
     use_snapshot,
 )
@@ -228,14 +231,7 @@ def child_breakdown(url: str, dev_url: str, schema_dir: str) -> None:
 
     phases: dict[str, float] = {"imports": time.perf_counter() - t0}
 
-    def timed(name: str, fn: Any) -> Any:
-        def wrapper(*a: Any, **k: Any) -> Any:
-            s = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - s
-        return wrapper
+    timed = phase_timer(phases)
 
     # one audit connection, so the time between two progress calls is one query's own
     cr.AUDIT_CONNECTIONS = 1
@@ -268,22 +264,13 @@ def child_breakdown(url: str, dev_url: str, schema_dir: str) -> None:
 
 
 def breakdown(url: str, dev_url: str, env: dict[str, str]) -> dict[str, Any]:
-    r = run([sys.executable, __file__, "--child-breakdown", url, dev_url,
-             str(source_root() / "schema")], env=env, timeout=3600)
-    data: dict[str, Any] = json.loads(r.stdout.strip().splitlines()[-1])
-    data["process_wall_s"] = r.wall
-    return data
+    data, wall = child_json([sys.executable, __file__, "--child-breakdown", url, dev_url,
+                             str(source_root() / "schema")], env)
+    data["process_wall_s"] = wall
+    return data  # type: ignore[no-any-return]
 
 
 # --- driver ----------------------------------------------------------------------------------
-
-
-def med(xs: list[float]) -> float:
-    return statistics.median(xs)
-
-
-def rng(xs: list[float]) -> str:
-    return f"{min(xs):.2f}–{max(xs):.2f} n={len(xs)}" if len(xs) > 1 else "n=1"
 
 
 def main() -> int:
@@ -383,12 +370,12 @@ def main() -> int:
     for r in results:
         ratio = med(r["check"]) / med(r["seed"])
         rows.append([f"{r['users']:,}", f"{r['rows']:,}", r["db_size"],
-                     f"{med(r['seed']):.2f} ({rng(r['seed'])})",
-                     f"{med(r['check']):.2f} ({rng(r['check'])})",
-                     f"{med(r['skip']):.2f} ({rng(r['skip'])})", f"{r['cold']:.2f}",
+                     f"{med(r['seed']):.2f} ({spread(r['seed'])})",
+                     f"{med(r['check']):.2f} ({spread(r['check'])})",
+                     f"{med(r['skip']):.2f} ({spread(r['skip'])})", f"{r['cold']:.2f}",
                      f"{ratio:.2f}", f"{med(r['ratios']):.2f}",
                      "MET" if ratio <= 1.5 else "NOT MET",
-                     f"{med(r['verify']):.2f} ({rng(r['verify'])})",
+                     f"{med(r['verify']):.2f} ({spread(r['verify'])})",
                      f"{med(r['verify']) / med(r['seed']):.2f}", r["findings"],
                      f"{max(r['check_rss'] + [r['cold_rss']]):.0f}",
                      f"{max(r['skip_rss']):.0f}"])

@@ -46,11 +46,15 @@ from _common import (
     WORK,
     Run,
     base_env,
+    child_json,
     command_line,
     fresh_dir,
     machine,
+    med,
+    phase_timer,
     run,
     source_root,
+    spread,
     table,
     use_snapshot,
 )
@@ -309,14 +313,7 @@ def child_breakdown(sdir: str, db_url: str, dev_url: str) -> None:
 
     phases: dict[str, float] = {"imports": time.perf_counter() - t0}
 
-    def timed(name: str, fn: Any) -> Any:
-        def wrapper(*a: Any, **k: Any) -> Any:
-            s = time.perf_counter()
-            try:
-                return fn(*a, **k)
-            finally:
-                phases[name] = phases.get(name, 0.0) + time.perf_counter() - s
-        return wrapper
+    timed = phase_timer(phases)
 
     # plan_migration looks these names up in its module: wrap them there, call it unchanged.
     for name in ("introspect", "unmanaged", "canonicalize", "diff", "_only_missing_rows",
@@ -345,10 +342,9 @@ def child_breakdown(sdir: str, db_url: str, dev_url: str) -> None:
 def breakdown(n: int, sdir: Path, db_url: str, dev_url: str) -> dict[str, Any]:
     env = base_env(SCHEMAC_CACHE_DIR=str(DIFF / f"cache-{n}"))
     run(schemac_cmd(sdir, db_url, dev_url), env=env, check=False, timeout=3600)  # warm it
-    r = run([sys.executable, __file__, "--child-breakdown", str(sdir), db_url, dev_url],
-            env=env, timeout=3600)
-    data: dict[str, Any] = json.loads(r.stdout.strip().splitlines()[-1])
-    data["process_wall_s"] = r.wall
+    data, wall = child_json([sys.executable, __file__, "--child-breakdown", str(sdir), db_url,
+                             dev_url], env)
+    data["process_wall_s"] = wall
     data["n"] = n
     print(f"    breakdown {n}: " + ", ".join(f"{k}={v:.3f}" for k, v in data["phases"].items()),
           flush=True)
@@ -368,10 +364,6 @@ def profile(n: int, sdir: Path, db_url: str, dev_url: str, kind: str) -> None:
 
 
 # --- driver ----------------------------------------------------------------------------------
-
-
-def med(xs: list[float]) -> float | None:
-    return statistics.median(xs) if xs else None
 
 
 def fmt(x: float | None) -> str:
@@ -473,15 +465,12 @@ def main() -> int:
         w = med(c["warm"])
         cd = med(c["cold"])
 
-        def rng(xs: list[float]) -> str:
-            return f"{min(xs):.2f}–{max(xs):.2f} n={len(xs)}" if xs else "—"
-
         verdict = ""
         if c["tables"] >= 1000 and mg:
             verdict = "MET" if w is not None and w <= 0.5 * mg else "NOT MET"
-        rows.append([c["tables"], c["case"], f"{fmt(cd)} ({rng(c['cold'])})",
-                     f"{fmt(w)} ({rng(c['warm'])})",
-                     f"{fmt(mg)} ({rng(c['migra'])})" if mg else
+        rows.append([c["tables"], c["case"], f"{fmt(cd)} ({spread(c['cold'])})",
+                     f"{fmt(w)} ({spread(c['warm'])})",
+                     f"{fmt(mg)} ({spread(c['migra'])})" if mg else
                      (f">{c.get('migra_timeout', 0):.0f} (timeout)" if "migra_timeout" in c
                       else "—"),
                      f"{cd / mg:.2f}" if mg and cd else "—", f"{w / mg:.2f}" if mg and w else "—",

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -37,10 +36,13 @@ from _common import (  # noqa: E402
     SCHEMAC,
     WORK,
     base_env,
+    child_json,
     command_line,
     fresh_dir,
     machine,
+    med,
     run,
+    spread,
     table,
     use_snapshot,
 )
@@ -107,20 +109,11 @@ def child_breakdown(url: str, out: str) -> None:
 
 
 def breakdown(url: str, out: Path) -> dict[str, float]:
-    r = run([sys.executable, __file__, "--child-breakdown", url, str(out)], env=base_env(),
-            timeout=3600)
-    phases: dict[str, float] = json.loads(r.stdout.strip().splitlines()[-1])
-    phases["whole child process (wall)"] = r.wall
+    phases, wall = child_json([sys.executable, __file__, "--child-breakdown", url, str(out)],
+                              base_env())
+    phases["whole child process (wall)"] = wall
     print("    breakdown: " + ", ".join(f"{k}={v:.3f}" for k, v in phases.items()), flush=True)
     return phases
-
-
-def med(xs: list[float]) -> float:
-    return statistics.median(xs)
-
-
-def rng(xs: list[float]) -> str:
-    return f"{min(xs):.2f}–{max(xs):.2f} n={len(xs)}" if len(xs) > 1 else "n=1"
 
 
 def main() -> int:
@@ -198,8 +191,8 @@ def main() -> int:
     for r in results:
         ratio = med(r["migra"]) / med(r["schemac"])
         rows.append([f"{r['tables']:,}", f"{r['load_s']:.1f}",
-                     f"{med(r['schemac']):.2f} ({rng(r['schemac'])})",
-                     f"{med(r['migra']):.2f} ({rng(r['migra'])})", f"{ratio:.2f}",
+                     f"{med(r['schemac']):.2f} ({spread(r['schemac'])})",
+                     f"{med(r['migra']):.2f} ({spread(r['migra'])})", f"{ratio:.2f}",
                      f"{med(r['ratios']):.2f}", "MET" if ratio >= 5 else "NOT MET",
                      f"{max(r['schemac_rss']):.0f}", f"{max(r['migra_rss']):.0f}",
                      f"{r['pulled_tables']:,} in {r['pulled_files']} files"])
