@@ -1,12 +1,12 @@
 """Lowering of the declarations kept as SQL text (views, functions, triggers, sequences) and
 of a table header's kind (unlogged, partitioned, a partition, inheriting).
 
-Contract: `ObjectCallbacks` is a mixin of `compiler.parse._Builder` (the callbacks Lark calls
-while it parses): its methods are the callbacks of those grammar rules and return IR objects,
-or small payloads the table assembly reads. A callback marked `@with_meta` also gets the
-rule's position (line, column, end_line, end_column, start_pos, end_pos). Texts in `$$`
-blocks are kept verbatim (`compiler.objects`); sequence options left out take PostgreSQL's
-defaults.
+Contract: `ObjectCallbacks` is a mixin of `compiler.parse._Builder` (the callbacks the
+parser calls as it reduces each rule): its methods are the callbacks of those grammar rules
+and return IR objects, or small payloads the table assembly reads. A callback marked
+`@with_meta` also gets the rule's extent (`start_pos`, `end_pos`: offsets into the text, which
+`_span` turns into a span). Texts in `$$` blocks are kept verbatim (`compiler.objects`);
+sequence options left out take PostgreSQL's defaults.
 """
 
 from __future__ import annotations
