@@ -66,12 +66,13 @@ def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
 
     # Each state's lexer as Lark built it (states that accept the same terminals share one),
     # looked up on first use, as Lark builds their scanners only then.
-    # (match at a position, terminals skipped, terminals that may hold a newline, callbacks)
+    # (match at a position, terminals skipped, terminals that may hold a newline, callbacks,
+    # and the state's actions)
     Lexing = tuple[Callable[[str, int], Any], frozenset[str], frozenset[str], dict[str, Any]]
-    lexers: dict[int, Lexing] = {}
+    lexers: dict[int, tuple[Any, ...]] = {}
     built: dict[int, Lexing] = {}
 
-    def state_lexer(state: int) -> Lexing:
+    def state_lexer(state: int) -> tuple[Any, ...]:
         basic = lexer.lexers[state]
         assert isinstance(basic, BasicLexer)
         if id(basic) not in built:
@@ -81,7 +82,7 @@ def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
             built[id(basic)] = (_matcher(scanner._mres),
                                 basic.ignore_types - token_callbacks.keys(),
                                 basic.newline_types, token_callbacks)
-        lexers[state] = built[id(basic)]
+        lexers[state] = (*built[id(basic)], actions[state])
         return lexers[state]
 
     new = str.__new__
@@ -97,9 +98,9 @@ def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
         value_stack: list[Any] = []
         while pos < n:
             try:
-                match, skip, newline, token_callbacks = lexers[state]
+                match, skip, newline, token_callbacks, row = lexers[state]
             except KeyError:
-                match, skip, newline, token_callbacks = state_lexer(state)
+                match, skip, newline, token_callbacks, row = state_lexer(state)
             m = match(text, pos)
             if m is None:
                 raise Rejected(pos)
@@ -131,11 +132,11 @@ def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
                 kind = token.type
                 if ignored:
                     continue
-            row = actions[state]
             while True:
-                action = row.get(kind)
-                if action is None:
-                    raise Rejected(token.start_pos)
+                try:
+                    action = row[kind]
+                except KeyError:
+                    raise Rejected(token.start_pos) from None
                 if action.__class__ is int:
                     state = action
                     state_stack.append(state)

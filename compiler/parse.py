@@ -270,7 +270,7 @@ _TERMINAL_WORDS = {
 
 
 def _unquote(tok: Token) -> str:
-    s = str(tok)
+    s: str = tok.value
     if tok.type == "DQSTRING":
         return s[1:-1].replace('""', '"')
     return s.lower()
@@ -375,7 +375,7 @@ class _Builder(ObjectCallbacks):
         tok = children[0]
         value = _unquote(tok)
         # most names are already lower case: copying a Token is costly in a large schema
-        return tok if value == tok else tok.update(value=value)
+        return tok if value == tok.value else tok.update(value=value)
 
     @with_meta
     def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Span]:
