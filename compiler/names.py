@@ -30,9 +30,21 @@ _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 def quote_ident(name: str) -> str:
     """Quote only where PostgreSQL needs it: upper case, odd characters, reserved words."""
-    if _PLAIN.match(name) and name not in RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+    try:
+        return _quoted[name]
+    except KeyError:
+        pass
+    quoted = name if _PLAIN.match(name) and name not in RESERVED else (
+        '"' + name.replace('"', '""') + '"')
+    if len(_quoted) < 100_000:
+        _quoted[name] = quoted
+    return quoted
+
+
+# The DDL of a large schema quotes the same few thousand names hundreds of thousands of
+# times (every column, key and index names its columns): each is worked out once. Bounded,
+# so that a long-lived process is not made to hold every name it ever saw.
+_quoted: dict[str, str] = {}
 
 
 def quote_literal(value: str) -> str:
