@@ -264,8 +264,8 @@ def _salt() -> bytes:
     """Anything that changes what a parse produces: the grammar and the lowering code."""
     h = hashlib.sha256(f"{__version__}\0{grammar_text()}".encode())
     here = Path(__file__).resolve().parent
-    for module in ("parse.py", "lalr.py", "parsed.py", "parse_objects.py", "objects.py",
-                   "cache.py", "ir.py", "types.py", "names.py", "errors.py"):
+    for module in ("parse.py", "lalr.py", "frozen.py", "parsed.py", "parse_objects.py",
+                   "objects.py", "cache.py", "ir.py", "types.py", "names.py", "errors.py"):
         h.update((here / module).read_bytes())
     return h.digest()
 

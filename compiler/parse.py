@@ -12,7 +12,6 @@ is the plain parser that builds a tree: for `fmt`, for tests and for wording syn
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from bisect import bisect_right
@@ -32,6 +31,7 @@ from lark.exceptions import UnexpectedEOF
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
+from compiler.frozen import replace
 from compiler.lalr import Rejected, driver
 from compiler.objects import trigger_definition
 from compiler.parse_objects import META_CALLBACKS, ObjectCallbacks, _TableKind, with_meta
@@ -787,7 +787,7 @@ class _Opt(NamedTuple):
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
-    return dataclasses.replace(obj, **changes)
+    return replace(obj, **changes)
 
 
 def _sql_string_value(literal: str) -> str:
