@@ -378,10 +378,12 @@ class _Builder(ObjectCallbacks):
         return tok if value == tok.value else tok.update(value=value)
 
     @with_meta
-    def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Span]:
+    def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Any]:
+        # (name, where it is written): most names (types, referenced tables) need no span,
+        # so the declarations that keep one make it with `_span`
         if len(children) == 2:
-            return ir.QName(schema=str(children[0]), name=str(children[1])), self._span(meta)
-        return ir.QName(name=str(children[0])), self._span(meta)
+            return ir.QName(schema=str(children[0]), name=str(children[1])), meta
+        return ir.QName(name=str(children[0])), meta
 
     def column_list(self, children: list[Token]) -> _Cols:
         return _Cols(str(c) for c in children)
@@ -440,18 +442,16 @@ class _Builder(ObjectCallbacks):
     def cast(self, children: list[Any]) -> Any:
         return children[0]
 
-    # column options: each returns (kind, payload, span)
-    @with_meta
-    def not_null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "not_null", None, self._span(meta)
+    # column options: each returns (kind, payload, span); options that become a field of
+    # the column (or domain) have no span of their own to keep, so none is made
+    def not_null(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "not_null", None, None
 
-    @with_meta
-    def null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "null", None, self._span(meta)
+    def null(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "null", None, None
 
-    @with_meta
-    def default(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "default", c[0], self._span(meta)
+    def default(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "default", c[0], None
 
     @with_meta
     def primary_key_inline(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
@@ -473,29 +473,23 @@ class _Builder(ObjectCallbacks):
         name = str(c[0]) if len(c) == 2 else None
         return "check", (name, c[-1]), self._span(meta)
 
-    @with_meta
-    def identity_always(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "identity", ir.Identity.ALWAYS, self._span(meta)
+    def identity_always(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "identity", ir.Identity.ALWAYS, None
 
-    @with_meta
-    def identity_by_default(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "identity", ir.Identity.BY_DEFAULT, self._span(meta)
+    def identity_by_default(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "identity", ir.Identity.BY_DEFAULT, None
 
-    @with_meta
-    def generated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "generated", c[0], self._span(meta)
+    def generated(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "generated", c[0], None
 
-    @with_meta
-    def collate(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "collate", str(c[0]), self._span(meta)
+    def collate(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "collate", str(c[0]), None
 
-    @with_meta
-    def deprecated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "deprecated", _message(c[0]) if c else "deprecated", self._span(meta)
+    def deprecated(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "deprecated", _message(c[0]) if c else "deprecated", None
 
-    @with_meta
-    def renamed(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "renamed", str(c[0]), self._span(meta)
+    def renamed(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "renamed", str(c[0]), None
 
     @with_meta
     def expect(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
@@ -666,7 +660,7 @@ class _Builder(ObjectCallbacks):
     def table(self, meta: Any, c: list[Any]) -> ir.Table:
         kinds = [x for x in c if isinstance(x, _TableKind)]
         c = [x for x in c if not isinstance(x, _TableKind)]
-        (qn, qspan), members = c[0], c[1:]
+        (qn, where), members = c[0], c[1:]
         for m in members:
             if isinstance(m, tuple) and m and m[0] == "trigger":
                 constraint, name, timing, clause, comment = m[1]
@@ -684,7 +678,7 @@ class _Builder(ObjectCallbacks):
         if members and isinstance(members[0], tuple) and members[0][0] == "renamed":
             renamed_from = members[0][1]
             members = members[1:]
-        table = _assemble_table(self, qn, qspan, renamed_from, members)
+        table = _assemble_table(self, qn, self._span(where), renamed_from, members)
         for k in kinds:
             table = _replace(table, **{f: getattr(k, f) for f in k._fields
                                        if getattr(k, f) not in (None, False, ())})
@@ -692,8 +686,8 @@ class _Builder(ObjectCallbacks):
 
     @with_meta
     def enum(self, meta: Any, c: list[Any]) -> ir.Enum:
-        (qn, span), values = c[0], c[1:]
-        return ir.Enum(name=qn, values=tuple(values), span=span)
+        (qn, where), values = c[0], c[1:]
+        return ir.Enum(name=qn, values=tuple(values), span=self._span(where))
 
     def enum_value(self, c: list[Token]) -> str:
         tok = c[0]
@@ -703,7 +697,8 @@ class _Builder(ObjectCallbacks):
 
     @with_meta
     def domain(self, meta: Any, c: list[Any]) -> ir.Domain:
-        (qn, span), (type_text, _serial, _), opts = c[0], c[1], c[2:]
+        (qn, where), (type_text, _serial, _), opts = c[0], c[1], c[2:]
+        span = self._span(where)
         kw: dict[str, Any] = {}
         checks: list[ir.Check] = []
         for kind, payload, ospan in opts:

@@ -167,7 +167,8 @@ class ObjectCallbacks:
     def view(self, meta: Any, c: list[Any]) -> ir.View:
         materialized = c[0] == "materialized"
         rest = c[1:] if materialized else c
-        (qn, span), rest = rest[0], rest[1:]
+        (qn, where), rest = rest[0], rest[1:]
+        span = self._span(where)
         options = next((x for x in rest if isinstance(x, _ViewOptions)), _ViewOptions())
         body = next(x for x in rest if isinstance(x, Token) and x.type == "SQL_BODY")
         members = next((x for x in rest if type(x) is list), [])
@@ -190,7 +191,8 @@ class ObjectCallbacks:
         return self._function(c, True)
 
     def _function(self, c: list[Any], procedure: bool) -> ir.Function:
-        (qn, span), args, body = c[0], c[1], c[2]
+        (qn, where), args, body = c[0], c[1], c[2]
+        span = self._span(where)
         text = sql_body(str(body))
         if not re.match(r"\s*create\s+(or\s+replace\s+)?(function|procedure)\b", text,
                         re.IGNORECASE):
@@ -203,7 +205,8 @@ class ObjectCallbacks:
 
     @with_meta
     def sequence(self, meta: Any, c: list[Any]) -> ir.Sequence:
-        (qn, span) = c[0]
+        (qn, where) = c[0]
+        span = self._span(where)
         opts: dict[str, Any] = dict(c[1:])
         type_ = opts.pop("type", "bigint")
         increment = opts.get("increment", 1)
