@@ -285,6 +285,12 @@ def squash(sql: str) -> str:
     `//` and `--` comments, which would otherwise swallow the rest of a folded line."""
     if "//" in sql or "--" in sql:
         sql = _strip_comments(sql)
+    else:
+        # most expressions have nothing to fold: no space but single ASCII spaces
+        # (`isprintable` is false for every other white space character)
+        stripped = sql.strip()
+        if "  " not in stripped and stripped.isprintable():
+            return stripped
     out: list[str] = []
     quote: str | None = None
     pending_space = False

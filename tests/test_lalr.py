@@ -109,3 +109,4 @@ _PIECES = ["table t {\n", "  id int primary key\n", "  name text not null defaul
 @given(st.lists(st.sampled_from(_PIECES), max_size=12))
 def test_near_miss_text_is_accepted_or_rejected_as_lark_does(pieces: list[str]) -> None:
     _same_as_lark("".join(pieces))
+
