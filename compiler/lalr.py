@@ -104,9 +104,9 @@ def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
             m = match(text, pos)
             if m is None:
                 raise Rejected(pos)
-            value: str = m.group(0)
+            value: str = m[0]
             kind: str = m.lastgroup
-            end = m.end()
+            end = pos + len(value)
             if kind in skip:
                 if kind in newline and "\n" in value:
                     line += value.count("\n")
