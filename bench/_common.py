@@ -179,7 +179,17 @@ def use_snapshot(live: bool, rev: str | None = None) -> str:
     global SNAPSHOT
     if live:
         return f"working tree at {git_rev()}"
-    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", rev or "HEAD"],
+    rev, dest = export_snapshot(rev or "HEAD")
+    SNAPSHOT = dest
+    sys.path.insert(0, str(dest))
+    for name in [m for m in sys.modules if m == "compiler" or m.startswith("compiler.")]:
+        del sys.modules[name]
+    return f"commit {rev[:10]} (snapshot in {dest.relative_to(ROOT)})"
+
+
+def export_snapshot(rev: str) -> tuple[str, Path]:
+    """(full hash, directory): commit `rev` exported read-only to bench/.work/snapshot/."""
+    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", rev],
                          capture_output=True, text=True, check=True).stdout.strip()
     dest = WORK / "snapshot" / rev[:12]
     if not (dest / "compiler" / "__init__.py").exists():
@@ -193,11 +203,7 @@ def use_snapshot(live: bool, rev: str | None = None) -> str:
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)
-    SNAPSHOT = dest
-    sys.path.insert(0, str(dest))
-    for name in [m for m in sys.modules if m == "compiler" or m.startswith("compiler.")]:
-        del sys.modules[name]
-    return f"commit {rev[:10]} (snapshot in {dest.relative_to(ROOT)})"
+    return rev, dest
 
 
 def source_root() -> Path:
