@@ -27,6 +27,9 @@ class Run:
     rc: int
     stdout: str = ""
     stderr: str = ""
+    # CPU seconds (user + system) of the child and of the processes it waited for (workers,
+    # forks): steadier than wall time when other jobs share the cores
+    cpu: float = 0.0
 
 
 def run(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
@@ -55,7 +58,8 @@ def run(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | No
         stdout = fo.read().decode(errors="replace")
         stderr = fe.read().decode(errors="replace")
     proc.returncode = os.waitstatus_to_exitcode(status)
-    r = Run(wall, usage.ru_maxrss / 1024, proc.returncode, stdout, stderr)
+    r = Run(wall, usage.ru_maxrss / 1024, proc.returncode, stdout, stderr,
+            usage.ru_utime + usage.ru_stime)
     if check and r.rc != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {r.rc}:\n{r.stderr[-3000:]}\n"
                            f"{r.stdout[-2000:]}")
@@ -67,10 +71,12 @@ class Sample:
     """Repeated measurements of one case."""
     walls: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
 
     def add(self, r: Run) -> None:
         self.walls.append(r.wall)
         self.rss.append(r.maxrss_mb)
+        self.cpus.append(r.cpu)
 
     @property
     def median(self) -> float:

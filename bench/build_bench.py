@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -108,10 +109,12 @@ def whole_process(n: int, layout: str, repeats: int, cases: list[str]) -> list[d
     runners = [(tag, *runner(tag, env)) for tag, env in codes]
 
     def record(case: str, s: Sample) -> None:
+        cpu = statistics.median(s.cpus)
         rows.append({"tables": n, "layout": layout, "case": case, "median_s": s.median,
-                     "spread": s.spread, "peak_rss_mb": s.peak_mb, "walls": s.walls})
+                     "spread": s.spread, "peak_rss_mb": s.peak_mb, "walls": s.walls,
+                     "median_cpu_s": cpu, "cpus": s.cpus})
         print(f"  {n:>6} {layout:4} {case:12} {s.median:8.3f} s  {s.spread}  "
-              f"{s.peak_mb:.0f} MB", flush=True)
+              f"{s.peak_mb:.0f} MB  cpu {cpu:.2f} s", flush=True)
 
     def in_turn(case: str, before: Callable[[int, Path], None] | None) -> None:
         samples = {tag: Sample() for tag, _, _ in runners}
@@ -347,9 +350,10 @@ def main() -> int:
         ratio = f"{r['median_s'] / base['median_s']:.2f}" if base else ""
         per_table = 1000 * r["median_s"] / r["tables"]  # type: ignore[operator]
         trows.append([r["tables"], r["layout"], r["case"], r["median_s"], r["spread"], ratio,
-                      f"{per_table:.2f}", f"{r['peak_rss_mb']:.0f}"])
+                      f"{per_table:.2f}", f"{r['median_cpu_s']:.2f}",
+                      f"{r['peak_rss_mb']:.0f}"])
     report.append(table(["tables", "files", "case", "median s", "min–max", "÷ cold",
-                         "ms/table", "peak RSS MB"], trows))
+                         "ms/table", "median CPU s", "peak RSS MB"], trows))
     if breakdowns:
         report += ["", ("In-process breakdown (fresh child process, parse without cache, "
                    "many-file layout), seconds:"), ""]
