@@ -110,16 +110,6 @@ def _callback(function: Any, takes_meta: bool, drop: set[str]) -> Any:
     return reduce
 
 
-def _token_as_is(function: Any) -> Any:
-    """For a rule of one token whose callback returns a token (`name`): that token is pushed
-    as it is, carrying its own extent."""
-
-    def reduce(children: list[Any]) -> Any:
-        return function(children)
-
-    return reduce
-
-
 def _extent(children: list[Any]) -> tuple[int | None, int | None]:
     placed = [c for c in children if c.start_pos is not None]
     return (placed[0].start_pos, placed[-1].end_pos) if placed else (None, None)
@@ -132,7 +122,8 @@ def _callback_for(builder: _Builder, drop: set[str]) -> Any:
     def callback_for(name: str) -> Any:
         method = getattr(builder, name, None)
         if name == "name":
-            return _token_as_is(method)
+            # one token in, one token out: pushed as it is, carrying its own extent
+            return method
         if callable(method):
             return _callback(method, name in META_CALLBACKS, drop)
         return _callback(lambda kept: Tree(name, kept), False, drop)
