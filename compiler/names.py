@@ -63,7 +63,10 @@ def display(name: ir.QName) -> str:
 
 
 def too_long(name: str) -> bool:
-    return len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES
+    # an ASCII name is as many bytes as characters (`isascii` is a flag lookup): most names
+    # are checked without encoding them
+    size = len(name) if name.isascii() else len(name.encode("utf-8"))
+    return size > MAX_IDENTIFIER_BYTES
 
 
 def derive(*parts: str) -> str:
