@@ -29,6 +29,9 @@ class Run:
     rc: int
     stdout: str = ""
     stderr: str = ""
+    # CPU seconds (user + system) of the child and of the processes it waited for (workers,
+    # forks): steadier than wall time when other jobs share the cores
+    cpu: float = 0.0
 
 
 def run(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
@@ -57,7 +60,8 @@ def run(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | No
         stdout = fo.read().decode(errors="replace")
         stderr = fe.read().decode(errors="replace")
     proc.returncode = os.waitstatus_to_exitcode(status)
-    r = Run(wall, usage.ru_maxrss / 1024, proc.returncode, stdout, stderr)
+    r = Run(wall, usage.ru_maxrss / 1024, proc.returncode, stdout, stderr,
+            usage.ru_utime + usage.ru_stime)
     if check and r.rc != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {r.rc}:\n{r.stderr[-3000:]}\n"
                            f"{r.stdout[-2000:]}")
@@ -69,10 +73,12 @@ class Sample:
     """Repeated measurements of one case."""
     walls: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
 
     def add(self, r: Run) -> None:
         self.walls.append(r.wall)
         self.rss.append(r.maxrss_mb)
+        self.cpus.append(r.cpu)
 
     @property
     def median(self) -> float:
@@ -181,7 +187,17 @@ def use_snapshot(live: bool, rev: str | None = None) -> str:
     global SNAPSHOT
     if live:
         return f"working tree at {git_rev()}"
-    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", rev or "HEAD"],
+    rev, dest = export_snapshot(rev or "HEAD")
+    SNAPSHOT = dest
+    sys.path.insert(0, str(dest))
+    for name in [m for m in sys.modules if m == "compiler" or m.startswith("compiler.")]:
+        del sys.modules[name]
+    return f"commit {rev[:10]} (snapshot in {dest.relative_to(ROOT)})"
+
+
+def export_snapshot(rev: str) -> tuple[str, Path]:
+    """(full hash, directory): commit `rev` exported read-only to bench/.work/snapshot/."""
+    rev = subprocess.run(["git", "-C", str(ROOT), "rev-parse", rev],
                          capture_output=True, text=True, check=True).stdout.strip()
     dest = WORK / "snapshot" / rev[:12]
     if not (dest / "compiler" / "__init__.py").exists():
@@ -195,11 +211,7 @@ def use_snapshot(live: bool, rev: str | None = None) -> str:
         if dest.exists():
             shutil.rmtree(dest)
         tmp.rename(dest)
-    SNAPSHOT = dest
-    sys.path.insert(0, str(dest))
-    for name in [m for m in sys.modules if m == "compiler" or m.startswith("compiler.")]:
-        del sys.modules[name]
-    return f"commit {rev[:10]} (snapshot in {dest.relative_to(ROOT)})"
+    return rev, dest
 
 
 def source_root() -> Path:

@@ -6,6 +6,7 @@ file of a many-file schema changed; one file vs many files; and an in-process br
     .venv/bin/python bench/build_bench.py --quick       # smoke run, well under a minute
     .venv/bin/python bench/build_bench.py               # 17, 1,000 and 10,000 tables
     .venv/bin/python bench/build_bench.py --profile 1000  # + pyinstrument/cProfile reports
+    .venv/bin/python bench/build_bench.py --against REV   # + REV's code, in turn with it
 
 Results: printed as Markdown and saved to bench/.work/build_results.{md,json}; profiles to
 bench/.work/profile-build-*.txt. Issue targets: 17 tables < 0.3 s (whole process); 10,000
@@ -17,9 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -31,6 +34,7 @@ from _common import (
     Sample,
     base_env,
     command_line,
+    export_snapshot,
     fresh_dir,
     machine,
     repeat,
@@ -42,6 +46,9 @@ from _common import (
 from gen_schema import write_schema
 
 BUILD = WORK / "build"
+# --against REV: that commit's code is timed too, taking turns with the code under test in
+# every repeat, so that the machine's other work weighs on both alike
+AGAINST: tuple[str, Path] | None = None
 
 
 def bundled(layout: str) -> Path:
@@ -80,32 +87,60 @@ def build_cmd(d: Path, out: Path) -> list[str]:
 
 def whole_process(n: int, layout: str, repeats: int, cases: list[str]) -> list[dict[str, object]]:
     d = schema_dir(n, layout)
-    cache = BUILD / f"cache-{n}-{layout}"
-    out = BUILD / f"out-{n}-{layout}"
-    env = base_env(SCHEMAC_CACHE_DIR=str(cache))
+    # (suffix of the case's name, environment): the code under test, then the one compared
+    codes = [("", base_env())]
+    if AGAINST is not None:
+        codes.append((f" (before: {AGAINST[0][:7]})",
+                      {**base_env(), "PYTHONPATH": str(AGAINST[1])}))
     rows: list[dict[str, object]] = []
 
-    def one(_: int) -> object:
-        r = run(build_cmd(d, out), env=env, timeout=1800)
-        assert "tables)" in r.stdout, r.stdout
-        return r
+    def runner(tag: str, env: dict[str, str]) -> tuple[Path, Callable[[int], object]]:
+        key = f"{n}-{layout}" + ("-before" if tag else "")
+        cache, out = BUILD / f"cache-{key}", BUILD / f"out-{key}"
+        env = {**env, "SCHEMAC_CACHE_DIR": str(cache)}
+
+        def one(_: int) -> object:
+            r = run(build_cmd(d, out), env=env, timeout=1800)
+            assert "tables)" in r.stdout, r.stdout
+            return r
+
+        return cache, one
+
+    runners = [(tag, *runner(tag, env)) for tag, env in codes]
 
     def record(case: str, s: Sample) -> None:
+        cpu = statistics.median(s.cpus)
         rows.append({"tables": n, "layout": layout, "case": case, "median_s": s.median,
-                     "spread": s.spread, "peak_rss_mb": s.peak_mb, "walls": s.walls})
+                     "spread": s.spread, "peak_rss_mb": s.peak_mb, "walls": s.walls,
+                     "median_cpu_s": cpu, "cpus": s.cpus})
         print(f"  {n:>6} {layout:4} {case:12} {s.median:8.3f} s  {s.spread}  "
-              f"{s.peak_mb:.0f} MB", flush=True)
+              f"{s.peak_mb:.0f} MB  cpu {cpu:.2f} s", flush=True)
+
+    def in_turn(case: str, before: Callable[[int, Path], None] | None) -> None:
+        samples = {tag: Sample() for tag, _, _ in runners}
+        for i in range(repeats):
+            for k, (tag, cache, one) in enumerate(runners):
+                if before is not None:
+                    before(i * len(runners) + k, cache)
+                samples[tag].add(one(i))  # type: ignore[arg-type]
+            if max(s.walls[-1] for s in samples.values()) > 60:
+                break  # a case slower than a minute runs once
+        for tag, _, _ in runners:
+            record(case + tag, samples[tag])
+
+    def empty_cache(_i: int, cache: Path) -> None:
+        fresh_dir(cache)
 
     if "cold" in cases:
-        record("cold", repeat(one, repeats, before=lambda _: fresh_dir(cache)))  # type: ignore[arg-type]
+        in_turn("cold", empty_cache)
     else:
-        fresh_dir(cache)
-        one(0)  # fill the cache
+        for _, cache, one in runners:
+            fresh_dir(cache)
+            one(0)  # fill the cache
     if "warm" in cases:
-        record("warm", repeat(one, repeats))  # type: ignore[arg-type]
+        in_turn("warm", None)
     if "one-changed" in cases and layout == "many":
-        record("one-changed", repeat(one, repeats,  # type: ignore[arg-type]
-                                     before=lambda i: edit_one_file(d, i)))
+        in_turn("one-changed", lambda i, _cache: edit_one_file(d, i))
     return rows
 
 
@@ -254,6 +289,8 @@ def main() -> int:
     ap.add_argument("--live", action="store_true",
                     help="benchmark the working tree instead of a snapshot of HEAD")
     ap.add_argument("--rev", default=None, help="benchmark this commit (default HEAD)")
+    ap.add_argument("--against", default=None, metavar="REV",
+                    help="also time this commit's code, in turn with the code under test")
     ap.add_argument("--child-breakdown", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_breakdown:
@@ -265,6 +302,10 @@ def main() -> int:
     BUILD.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     code = use_snapshot(args.live, args.rev)
+    if args.against:
+        global AGAINST
+        AGAINST = export_snapshot(args.against)
+        code += f"; compared in turn with commit {AGAINST[0][:10]}"
     if args.live:
         # as a snapshot is: with PYTHONDONTWRITEBYTECODE set, every run would otherwise
         # compile the working tree's modules again (about 40 ms per process)
@@ -304,13 +345,15 @@ def main() -> int:
               ""]
     trows = []
     for r in rows:
-        base = by.get((r["tables"], r["layout"], "cold"))
+        tag = str(r["case"]).partition(" ")[2]
+        base = by.get((r["tables"], r["layout"], f"cold {tag}".strip()))
         ratio = f"{r['median_s'] / base['median_s']:.2f}" if base else ""
         per_table = 1000 * r["median_s"] / r["tables"]  # type: ignore[operator]
         trows.append([r["tables"], r["layout"], r["case"], r["median_s"], r["spread"], ratio,
-                      f"{per_table:.2f}", f"{r['peak_rss_mb']:.0f}"])
+                      f"{per_table:.2f}", f"{r['median_cpu_s']:.2f}",
+                      f"{r['peak_rss_mb']:.0f}"])
     report.append(table(["tables", "files", "case", "median s", "min–max", "÷ cold",
-                         "ms/table", "peak RSS MB"], trows))
+                         "ms/table", "median CPU s", "peak RSS MB"], trows))
     if breakdowns:
         report += ["", ("In-process breakdown (fresh child process, parse without cache, "
                    "many-file layout), seconds:"), ""]

@@ -17,6 +17,7 @@ from compiler import ops as o
 from compiler.diff_grants import grant_changes
 from compiler.diff_objects import after_tables, before_tables
 from compiler.diff_tables import DiffOptions, index_comment, table_changes
+from compiler.frozen import replace
 
 __all__ = ["DiffOptions", "diff"]
 
@@ -205,7 +206,7 @@ def _tables(cur: ir.Schema, tgt: ir.Schema, options: DiffOptions) -> list[o.Op]:
 
 def _creatable(t: ir.Table) -> ir.Table:
     """A new table is created without its deprecated columns, and its indexes separately."""
-    return dataclasses.replace(
+    return replace(  # once per table of a new schema: the quick copy
         t, columns=tuple(c for c in t.columns if not c.deprecated), foreign_keys=(), indexes=())
 
 

@@ -104,13 +104,13 @@ def _parse_many(sources: list[tuple[str, str]],
     from compiler.parse import lowering_parser  # Lark: only when something is parsed
 
     lowering_parser()  # build (or load) the grammar once, before the fork
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        outcomes = list(pool.map(_parse_piece, [(n, p, c) for _, n, p, c in jobs],
-                                 chunksize=1))
     by_source: dict[int, list[ParsedFile | CompileError]] = {}
-    for (i, _, _, _), outcome in zip(jobs, outcomes, strict=True):
-        by_source.setdefault(i, []).append(
-            cache.loads(outcome) if isinstance(outcome, bytes) else outcome)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        outcomes = pool.map(_parse_piece, [(n, p, c) for _, n, p, c in jobs], chunksize=1)
+        # each result is read back as soon as it is in, while the workers parse the rest
+        for (i, _, _, _), outcome in zip(jobs, outcomes, strict=True):
+            by_source.setdefault(i, []).append(
+                cache.loads(outcome) if isinstance(outcome, bytes) else outcome)
     results: list[ParsedFile | CompileError] = []
     for i, (name, text) in enumerate(sources):
         parsed = by_source[i]
@@ -264,8 +264,8 @@ def _salt() -> bytes:
     """Anything that changes what a parse produces: the grammar and the lowering code."""
     h = hashlib.sha256(f"{__version__}\0{grammar_text()}".encode())
     here = Path(__file__).resolve().parent
-    for module in ("parse.py", "parsed.py", "parse_objects.py", "objects.py", "cache.py", "ir.py",
-                   "types.py", "names.py", "errors.py"):
+    for module in ("parse.py", "lalr.py", "frozen.py", "parsed.py", "parse_objects.py",
+                   "objects.py", "cache.py", "ir.py", "types.py", "names.py", "errors.py"):
         h.update((here / module).read_bytes())
     return h.digest()
 

@@ -30,9 +30,21 @@ _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 def quote_ident(name: str) -> str:
     """Quote only where PostgreSQL needs it: upper case, odd characters, reserved words."""
-    if _PLAIN.match(name) and name not in RESERVED:
-        return name
-    return '"' + name.replace('"', '""') + '"'
+    try:
+        return _quoted[name]
+    except KeyError:
+        pass
+    quoted = name if _PLAIN.match(name) and name not in RESERVED else (
+        '"' + name.replace('"', '""') + '"')
+    if len(_quoted) < 100_000:
+        _quoted[name] = quoted
+    return quoted
+
+
+# The DDL of a large schema quotes the same few thousand names hundreds of thousands of
+# times (every column, key and index names its columns): each is worked out once. Bounded,
+# so that a long-lived process is not made to hold every name it ever saw.
+_quoted: dict[str, str] = {}
 
 
 def quote_literal(value: str) -> str:
@@ -51,7 +63,10 @@ def display(name: ir.QName) -> str:
 
 
 def too_long(name: str) -> bool:
-    return len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES
+    # an ASCII name is as many bytes as characters (`isascii` is a flag lookup): most names
+    # are checked without encoding them
+    size = len(name) if name.isascii() else len(name.encode("utf-8"))
+    return size > MAX_IDENTIFIER_BYTES
 
 
 def derive(*parts: str) -> str:

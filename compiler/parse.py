@@ -12,9 +12,10 @@ is the plain parser that builds a tree: for `fmt`, for tests and for wording syn
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -30,6 +31,8 @@ from lark.exceptions import UnexpectedEOF
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
+from compiler.frozen import replace
+from compiler.lalr import Rejected, driver
 from compiler.objects import trigger_definition
 from compiler.parse_objects import META_CALLBACKS, ObjectCallbacks, _TableKind, with_meta
 from compiler.parsed import ParsedFile, grammar_text
@@ -48,11 +51,11 @@ def parser(strict: bool = False) -> Lark:
 
 def parse_source(text: str, path: str) -> ParsedFile:
     text = text.removeprefix("\ufeff")
-    lowering, builder = lowering_parser()
+    _lark, builder, run = lowering_parser()
     builder.reset(text, path)
     try:
-        lowering.parse(text)
-    except UnexpectedInput:
+        run(text)
+    except (UnexpectedInput, Rejected):
         # worded against the plain parser: its states are the ones the examples were
         # matched in, and errors are rare enough to parse twice
         try:
@@ -67,25 +70,22 @@ def parse_source(text: str, path: str) -> ParsedFile:
 
 # --- lowering while parsing ------------------------------------------------------------------
 #
-# Lark calls a rule's callback as soon as the LALR parser reduces it, so no parse tree is
-# built and walked again. Lark gives such callbacks no positions, so they are tracked here:
-# each callback's result travels up wrapped in a `_Node` with the rule's extent, computed
-# from its first and last child. Keyword and punctuation tokens are kept in the children
-# (`keep_all_tokens`) for that purpose only, and dropped before the callback sees them, so
-# callbacks get exactly the children a tree transformer would.
+# The rule callbacks run as soon as the LALR parser reduces a rule (`compiler.lalr`), so no
+# parse tree is built and walked again. Positions are tracked here: each callback's result
+# travels up wrapped in a `_Node` with the rule's extent as offsets into the text, from its
+# first and last child; lines and columns are worked out only for the spans that are made.
+# Keyword and punctuation tokens are kept in the children (`keep_all_tokens`) for that
+# purpose only, and dropped before the callback sees them, so callbacks get exactly the
+# children a tree transformer would.
 
 
 class _Node:
     """A callback's result and the extent of the rule it lowered (also its `meta`)."""
 
-    __slots__ = ("value", "line", "column", "start_pos", "end_line", "end_column", "end_pos")
+    __slots__ = ("value", "start_pos", "end_pos")
 
     value: Any
-    line: int | None
-    column: int | None
     start_pos: int | None
-    end_line: int | None
-    end_column: int | None
     end_pos: int | None
 
 
@@ -95,19 +95,13 @@ def _callback(function: Any, takes_meta: bool, drop: set[str]) -> Any:
     def reduce(children: list[Any]) -> _Node:
         # called once per reduction (about 150 per table): kept lean on purpose
         node = new(_Node)
-        first: Any = None
-        last: Any = None
         if children:
-            first, last = children[0], children[-1]
-            if first.line is None or last.line is None:  # an empty rule has no extent
-                first, last = _extent(children)
-        if first is None:
-            node.line = node.column = node.start_pos = None
-            node.end_line = node.end_column = node.end_pos = None
+            start, end = children[0].start_pos, children[-1].end_pos
+            if start is None or end is None:  # an empty rule has no extent
+                start, end = _extent(children)
+            node.start_pos, node.end_pos = start, end
         else:
-            node.line, node.column, node.start_pos = first.line, first.column, first.start_pos
-            node.end_line, node.end_column = last.end_line, last.end_column
-            node.end_pos = last.end_pos
+            node.start_pos = node.end_pos = None
         kept = [c.value if c.__class__ is _Node else c for c in children
                 if c.__class__ is _Node or c.type not in drop]
         node.value = function(node, kept) if takes_meta else function(kept)
@@ -116,43 +110,39 @@ def _callback(function: Any, takes_meta: bool, drop: set[str]) -> Any:
     return reduce
 
 
-def _extent(children: list[Any]) -> tuple[Any, Any]:
-    placed = [c for c in children if c.line is not None]
-    return (placed[0], placed[-1]) if placed else (None, None)
+def _extent(children: list[Any]) -> tuple[int | None, int | None]:
+    placed = [c for c in children if c.start_pos is not None]
+    return (placed[0].start_pos, placed[-1].end_pos) if placed else (None, None)
 
 
-class _Callbacks:
-    """What Lark looks rule callbacks up on: the builder's methods, wrapped."""
+def _callback_for(builder: _Builder, drop: set[str]) -> Any:
+    """The reduction of each rule the lowering driver asks for: the builder's method of the
+    same name, wrapped; a rule without one becomes a Tree, as Lark would make it."""
 
-    def __init__(self, builder: _Builder, drop: set[str]) -> None:
-        self._builder = builder
-        self._drop = drop
+    def callback_for(name: str) -> Any:
+        method = getattr(builder, name, None)
+        if name == "name":
+            # one token in, one token out: pushed as it is, carrying its own extent
+            return method
+        if callable(method):
+            return _callback(method, name in META_CALLBACKS, drop)
+        return _callback(lambda kept: Tree(name, kept), False, drop)
 
-    def __getattr__(self, name: str) -> Any:
-        # Lark asks for every rule and terminal name; rules named `_x` are inlined
-        method = None if name.startswith("_") else getattr(self._builder, name, None)
-        if not callable(method):
-            raise AttributeError(name)
-        return _callback(method, name in META_CALLBACKS, self._drop)
-
-    def __default__(self, data: str, children: list[Any], _meta: Any) -> Any:
-        if data.startswith("_"):
-            return Tree(data, children)  # an inlined rule: Lark splices its children
-        return _callback(lambda kept: Tree(data, kept), False, self._drop)(children)
+    return callback_for
 
 
 @functools.cache
-def lowering_parser() -> tuple[Lark, _Builder]:
-    """The parser that lowers while it parses, and the builder its callbacks fill (reset per
-    file, so one parse at a time per process). Built once per process, like `parser()`, and
-    likewise cached on disk by Lark."""
+def lowering_parser() -> tuple[Lark, _Builder, Callable[[str], Any]]:
+    """The parser that lowers while it parses, the builder its callbacks fill (reset per
+    file, so one parse at a time per process) and the run of its tables by
+    `compiler.lalr` (the same parse as `Lark.parse`, with less overhead per token). Built
+    once per process, like `parser()`, and likewise cached on disk by Lark."""
     builder = _Builder("", "")
     grammar = grammar_text()
-    drop: set[str] = set()  # filled below: Lark binds the callbacks while it builds
     lark = Lark(grammar, parser="lalr", lexer="contextual", keep_all_tokens=True,
-                maybe_placeholders=False, cache=True, transformer=_Callbacks(builder, drop))
-    drop.update(_tokens_a_tree_drops(lark, grammar))
-    return lark, builder
+                maybe_placeholders=False, cache=True)
+    drop = _tokens_a_tree_drops(lark, grammar)
+    return lark, builder, driver(lark, _callback_for(builder, drop))
 
 
 def _tokens_a_tree_drops(lark: Lark, grammar: str) -> set[str]:
@@ -271,7 +261,7 @@ _TERMINAL_WORDS = {
 
 
 def _unquote(tok: Token) -> str:
-    s = str(tok)
+    s: str = tok.value
     if tok.type == "DQSTRING":
         return s[1:-1].replace('""', '"')
     return s.lower()
@@ -286,6 +276,12 @@ def squash(sql: str) -> str:
     `//` and `--` comments, which would otherwise swallow the rest of a folded line."""
     if "//" in sql or "--" in sql:
         sql = _strip_comments(sql)
+    else:
+        # most expressions have nothing to fold: no space but single ASCII spaces
+        # (`isprintable` is false for every other white space character)
+        stripped = sql.strip()
+        if "  " not in stripped and stripped.isprintable():
+            return stripped
     out: list[str] = []
     quote: str | None = None
     pending_space = False
@@ -338,6 +334,9 @@ class _Col:
         return ir.Column(**self.fields)
 
 
+_NEWLINE = re.compile("\n")
+
+
 class _Builder(ObjectCallbacks):
     """Rule callbacks -> IR fragments. Callbacks return small payloads; `table` assembles
     the rest."""
@@ -348,16 +347,22 @@ class _Builder(ObjectCallbacks):
     def reset(self, text: str, path: str) -> None:
         self.text = text
         self.path = path
+        self.line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
         self.out = ParsedFile(path)
         self.current_section: str | None = None
         self.diagnostics: list[Diagnostic] = []
 
     # helpers
     def _span(self, meta: Any) -> Span:
-        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+        # a line starts after each newline; the text's lines and columns count from 1
+        starts = self.line_starts
+        line = bisect_right(starts, meta.start_pos)
+        end_line = bisect_right(starts, meta.end_pos)
+        return Span(self.path, line, meta.start_pos - starts[line - 1] + 1,
+                    end_line, meta.end_pos - starts[end_line - 1] + 1)
 
     def _tok_span(self, tok: Token) -> Span:
-        return Span(self.path, tok.line or 1, tok.column or 1, tok.end_line, tok.end_column)
+        return self._span(tok)
 
     def _slice(self, meta: Any) -> str:
         return squash(self.text[meta.start_pos : meta.end_pos])
@@ -367,13 +372,15 @@ class _Builder(ObjectCallbacks):
         tok = children[0]
         value = _unquote(tok)
         # most names are already lower case: copying a Token is costly in a large schema
-        return tok if value == tok else tok.update(value=value)
+        return tok if value == tok.value else tok.update(value=value)
 
     @with_meta
-    def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Span]:
+    def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Any]:
+        # (name, where it is written): most names (types, referenced tables) need no span,
+        # so the declarations that keep one make it with `_span`
         if len(children) == 2:
-            return ir.QName(schema=str(children[0]), name=str(children[1])), self._span(meta)
-        return ir.QName(name=str(children[0])), self._span(meta)
+            return ir.QName(schema=str(children[0]), name=str(children[1])), meta
+        return ir.QName(name=str(children[0])), meta
 
     def column_list(self, children: list[Token]) -> _Cols:
         return _Cols(str(c) for c in children)
@@ -432,18 +439,16 @@ class _Builder(ObjectCallbacks):
     def cast(self, children: list[Any]) -> Any:
         return children[0]
 
-    # column options: each returns (kind, payload, span)
-    @with_meta
-    def not_null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "not_null", None, self._span(meta)
+    # column options: each returns (kind, payload, span); options that become a field of
+    # the column (or domain) have no span of their own to keep, so none is made
+    def not_null(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "not_null", None, None
 
-    @with_meta
-    def null(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "null", None, self._span(meta)
+    def null(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "null", None, None
 
-    @with_meta
-    def default(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "default", c[0], self._span(meta)
+    def default(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "default", c[0], None
 
     @with_meta
     def primary_key_inline(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
@@ -465,29 +470,23 @@ class _Builder(ObjectCallbacks):
         name = str(c[0]) if len(c) == 2 else None
         return "check", (name, c[-1]), self._span(meta)
 
-    @with_meta
-    def identity_always(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "identity", ir.Identity.ALWAYS, self._span(meta)
+    def identity_always(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "identity", ir.Identity.ALWAYS, None
 
-    @with_meta
-    def identity_by_default(self, meta: Any, _c: list[Any]) -> tuple[str, Any, Span]:
-        return "identity", ir.Identity.BY_DEFAULT, self._span(meta)
+    def identity_by_default(self, _c: list[Any]) -> tuple[str, Any, None]:
+        return "identity", ir.Identity.BY_DEFAULT, None
 
-    @with_meta
-    def generated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "generated", c[0], self._span(meta)
+    def generated(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "generated", c[0], None
 
-    @with_meta
-    def collate(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "collate", str(c[0]), self._span(meta)
+    def collate(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "collate", str(c[0]), None
 
-    @with_meta
-    def deprecated(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "deprecated", _message(c[0]) if c else "deprecated", self._span(meta)
+    def deprecated(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "deprecated", _message(c[0]) if c else "deprecated", None
 
-    @with_meta
-    def renamed(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
-        return "renamed", str(c[0]), self._span(meta)
+    def renamed(self, c: list[Any]) -> tuple[str, Any, None]:
+        return "renamed", str(c[0]), None
 
     @with_meta
     def expect(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
@@ -637,8 +636,7 @@ class _Builder(ObjectCallbacks):
             # a primary key implies NOT NULL; so do identity and serial columns in PostgreSQL
             kw["nullable"] = False if any(k == "pk" for k, _, _ in inline) or kw.get("identity") \
                 or serial else kw.get("nullable", True)
-        kw["span"] = Span(self.path, name_tok.line or 1, name_tok.column or 1,
-                          name_tok.end_line, name_tok.end_column)
+        kw["span"] = self._tok_span(name_tok)
         return _Col(kw, inline)
 
     def index_def(self, c: list[Any]) -> tuple[str, Any, Span]:
@@ -659,7 +657,7 @@ class _Builder(ObjectCallbacks):
     def table(self, meta: Any, c: list[Any]) -> ir.Table:
         kinds = [x for x in c if isinstance(x, _TableKind)]
         c = [x for x in c if not isinstance(x, _TableKind)]
-        (qn, qspan), members = c[0], c[1:]
+        (qn, where), members = c[0], c[1:]
         for m in members:
             if isinstance(m, tuple) and m and m[0] == "trigger":
                 constraint, name, timing, clause, comment = m[1]
@@ -677,7 +675,7 @@ class _Builder(ObjectCallbacks):
         if members and isinstance(members[0], tuple) and members[0][0] == "renamed":
             renamed_from = members[0][1]
             members = members[1:]
-        table = _assemble_table(self, qn, qspan, renamed_from, members)
+        table = _assemble_table(self, qn, self._span(where), renamed_from, members)
         for k in kinds:
             table = _replace(table, **{f: getattr(k, f) for f in k._fields
                                        if getattr(k, f) not in (None, False, ())})
@@ -685,8 +683,8 @@ class _Builder(ObjectCallbacks):
 
     @with_meta
     def enum(self, meta: Any, c: list[Any]) -> ir.Enum:
-        (qn, span), values = c[0], c[1:]
-        return ir.Enum(name=qn, values=tuple(values), span=span)
+        (qn, where), values = c[0], c[1:]
+        return ir.Enum(name=qn, values=tuple(values), span=self._span(where))
 
     def enum_value(self, c: list[Token]) -> str:
         tok = c[0]
@@ -696,7 +694,8 @@ class _Builder(ObjectCallbacks):
 
     @with_meta
     def domain(self, meta: Any, c: list[Any]) -> ir.Domain:
-        (qn, span), (type_text, _serial, _), opts = c[0], c[1], c[2:]
+        (qn, where), (type_text, _serial, _), opts = c[0], c[1], c[2:]
+        span = self._span(where)
         kw: dict[str, Any] = {}
         checks: list[ir.Check] = []
         for kind, payload, ospan in opts:
@@ -780,7 +779,7 @@ class _Opt(NamedTuple):
 
 
 def _replace(obj: Any, **changes: Any) -> Any:
-    return dataclasses.replace(obj, **changes)
+    return replace(obj, **changes)
 
 
 def _sql_string_value(literal: str) -> str:

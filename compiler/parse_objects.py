@@ -1,12 +1,12 @@
 """Lowering of the declarations kept as SQL text (views, functions, triggers, sequences) and
 of a table header's kind (unlogged, partitioned, a partition, inheriting).
 
-Contract: `ObjectCallbacks` is a mixin of `compiler.parse._Builder` (the callbacks Lark calls
-while it parses): its methods are the callbacks of those grammar rules and return IR objects,
-or small payloads the table assembly reads. A callback marked `@with_meta` also gets the
-rule's position (line, column, end_line, end_column, start_pos, end_pos). Texts in `$$`
-blocks are kept verbatim (`compiler.objects`); sequence options left out take PostgreSQL's
-defaults.
+Contract: `ObjectCallbacks` is a mixin of `compiler.parse._Builder` (the callbacks the
+parser calls as it reduces each rule): its methods are the callbacks of those grammar rules
+and return IR objects, or small payloads the table assembly reads. A callback marked
+`@with_meta` also gets the rule's extent (`start_pos`, `end_pos`: offsets into the text, which
+`_span` turns into a span). Texts in `$$` blocks are kept verbatim (`compiler.objects`);
+sequence options left out take PostgreSQL's defaults.
 """
 
 from __future__ import annotations
@@ -204,7 +204,8 @@ class ObjectCallbacks:
     def view(self, meta: Any, c: list[Any]) -> ir.View:
         materialized = c[0] == "materialized"
         rest = c[1:] if materialized else c
-        (qn, span), rest = rest[0], rest[1:]
+        (qn, where), rest = rest[0], rest[1:]
+        span = self._span(where)
         options = next((x for x in rest if isinstance(x, _ViewOptions)), _ViewOptions())
         body = next(x for x in rest if isinstance(x, Token) and x.type == "SQL_BODY")
         members = next((x for x in rest if type(x) is list), [])
@@ -227,7 +228,8 @@ class ObjectCallbacks:
         return self._function(c, True)
 
     def _function(self, c: list[Any], procedure: bool) -> ir.Function:
-        (qn, span), args, body = c[0], c[1], c[2]
+        (qn, where), args, body = c[0], c[1], c[2]
+        span = self._span(where)
         text = sql_body(str(body))
         if not re.match(r"\s*create\s+(or\s+replace\s+)?(function|procedure)\b", text,
                         re.IGNORECASE):
@@ -240,7 +242,8 @@ class ObjectCallbacks:
 
     @with_meta
     def sequence(self, meta: Any, c: list[Any]) -> ir.Sequence:
-        (qn, span) = c[0]
+        (qn, where) = c[0]
+        span = self._span(where)
         opts: dict[str, Any] = dict(c[1:])
         type_ = opts.pop("type", "bigint")
         increment = opts.get("increment", 1)

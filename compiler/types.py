@@ -7,6 +7,8 @@ or extension types, resolved later by validation.
 
 from __future__ import annotations
 
+import functools
+
 # alias -> canonical base name (before arguments and time zone words are applied)
 _ALIASES: dict[str, str] = {
     "int": "integer",
@@ -117,6 +119,7 @@ def canonical_type(words: str, args: tuple[int, ...] = (), tz: bool | None = Non
     return canon + "[]" * array_dims, known
 
 
+@functools.lru_cache(maxsize=4096)  # validation asks once per column: a schema has few types
 def base_of(type_text: str) -> str:
     """`character varying(20)[]` -> `character varying`; `timestamp(3) with time zone` too."""
     t = type_text.removesuffix("[]")

@@ -8,13 +8,13 @@ declared). The result is sorted, so declaration order never changes the IR or th
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable
 from typing import TypeVar
 
 from compiler import ir
 from compiler.errors import CompileError, Diagnostic, Severity, Span
+from compiler.frozen import replace
 from compiler.names import MAX_IDENTIFIER_BYTES, display, too_long
 from compiler.parsed import ParsedFile
 from compiler.types import _ALIASES, BUILTIN, INTEGERS, JSON_TYPES, TEXTUAL, base_of
@@ -75,7 +75,7 @@ class _Validator:
         whole = {name: _with_inherited(t, tables) for name, t in tables.items()}
         # columns name their enum as format_type spells it: look it up once per column
         self.enum_by_type = {display(n): e for n, e in enums.items()}
-        resolved = {name: dataclasses.replace(self._check_table(whole[name], whole, enums),
+        resolved = {name: replace(self._check_table(whole[name], whole, enums),
                                               columns=t.columns)
                     for name, t in tables.items()}
         self._check_relation_names(resolved.values())
@@ -108,7 +108,7 @@ class _Validator:
             sections=tuple(sections),
         )
         grants = resolve_grants(files, schema, lambda m, span, hint: self.error(m, span, hint))
-        return dataclasses.replace(schema, grants=grants) if grants else schema
+        return replace(schema, grants=grants) if grants else schema
 
     def _unique_by_name(self, objs: list[_Named], kind: str) -> dict[ir.QName, _Named]:
         seen: dict[ir.QName, _Named] = {}
@@ -187,11 +187,11 @@ class _Validator:
         fks = tuple(self._resolve_fk(t, fk, cols, tables, need) for fk in t.foreign_keys)
         # pk columns are NOT NULL in PostgreSQL whatever was written
         columns = tuple(
-            dataclasses.replace(c, nullable=False)
+            replace(c, nullable=False)
             if t.primary_key and c.name in t.primary_key.columns and c.nullable else c
             for c in t.columns
         )
-        return dataclasses.replace(
+        return replace(
             t, columns=columns, foreign_keys=tuple(sorted(fks, key=lambda x: x.name)),
             uniques=tuple(sorted(t.uniques, key=lambda x: x.name)),
             checks=tuple(sorted(t.checks, key=lambda x: x.name)),
@@ -257,7 +257,7 @@ class _Validator:
         if len(ref_cols) != len(fk.columns):
             self.error(f"foreign key `{fk.name}` has {len(fk.columns)} column(s) but references "
                        f"{len(ref_cols)}", fk.span)
-            return dataclasses.replace(fk, ref_columns=ref_cols)
+            return replace(fk, ref_columns=ref_cols)
         target_cols = {c.name: c for c in target.columns}
         for mine, theirs in zip(fk.columns, ref_cols, strict=True):
             tc = target_cols.get(theirs)
@@ -292,7 +292,7 @@ class _Validator:
                             "the nullable ones (`on delete set null (col)`, PostgreSQL 15+), "
                             "or choose cascade/restrict")
                     self.error(f"`on delete set null` on NOT NULL column `{n}`", fk.span, hint)
-        return dataclasses.replace(fk, ref_columns=ref_cols)
+        return replace(fk, ref_columns=ref_cols)
 
     def _check_relation_names(self, tables: Iterable[ir.Table]) -> None:
         """Tables, indexes and index-backed constraints share one namespace per schema."""
@@ -396,4 +396,4 @@ def _with_inherited(t: ir.Table, tables: dict[ir.QName, ir.Table],
         own = {c.name for c in columns}
         columns += [c for c in _with_inherited(parent, tables, seen | {t.name}).columns
                     if c.name not in own]
-    return dataclasses.replace(t, columns=tuple(columns))
+    return replace(t, columns=tuple(columns))

@@ -7,8 +7,10 @@ here, so they cannot disagree. All quoting goes through `compiler.names`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import singledispatch
+from typing import Any
 
 from compiler import ir
 from compiler import ops as o
@@ -120,7 +122,18 @@ def op_blocks(op: o.Op) -> list[list[str]]:
     """The statements of a step, split where each part needs a transaction of its own."""
     if isinstance(op, o.SetNotNull) and op.via_check:
         return _set_not_null_blocks(op)
-    return [op_statements(op)]
+    # `singledispatch` looks the class up through a weak dictionary on every call: a large
+    # schema's DDL is hundreds of thousands of steps of a dozen classes. (Every class is
+    # registered by the time this runs: sql_objects is imported at the end of this module.)
+    cls = op.__class__
+    try:
+        statements = _statements_of[cls]
+    except KeyError:
+        statements = _statements_of[cls] = op_statements.dispatch(cls)
+    return [statements(op)]
+
+
+_statements_of: dict[type, Callable[[Any], list[str]]] = {}
 
 
 @singledispatch

@@ -1,0 +1,249 @@
+"""A leaner driver for a Lark LALR parser with the contextual lexer: Lark's tables and
+per-state lexers, run in one loop that calls a callback per rule as it reduces.
+
+Contract: `driver(lark, callback_for)` returns `run(text)`, which parses `text` exactly as
+`lark.parse(text)` would with `transformer=T` and `keep_all_tokens=True`, where
+`getattr(T, name)` is `callback_for(name)`: the same tokens (type, value, start_pos, line,
+column, end_line, end_column, end_pos) in the same order, the same callbacks called with the
+same children, the same result. As in Lark, the children of a rule whose name starts with `_`
+are spliced into its parent's, and such rules get no callback. For a text Lark rejects, `run`
+raises `Rejected` and says nothing more: the caller asks Lark itself for the wording. The
+grammar stays the single source of truth: the driver reads Lark's analysed parse table and
+the lexer Lark built for each parser state, and duplicates neither.
+
+Why: at 10,000 tables parsing is most of a cold build, and much of the parse was Lark's
+per-token machinery rather than its regular expressions or the lowering: a generator per
+token, a line counter object, a `ParserState` method call per token, `(action, argument)`
+pairs and `rule.origin.name` per reduction, and a tree node made and then spliced for every
+`_rule`. Here the lexer and the parser share one loop and its local variables, each state's
+actions are one dict, an inlined rule pushes its children as a plain list, and Lark's check
+of a name against the keywords it also matches is remembered per name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lark import Lark, Token
+from lark.grammar import Rule
+from lark.lexer import BasicLexer, ContextualLexer, UnlessCallback
+from lark.parsers.lalr_analysis import Shift
+
+
+class Rejected(Exception):
+    """The text is not in the language (no token matches, or no action for a token)."""
+
+
+def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
+           ) -> Callable[[str], Any]:
+    frontend: Any = lark.parser
+    lexer = frontend.lexer
+    if not isinstance(lexer, ContextualLexer) or not lark.options.keep_all_tokens \
+            or lark.options.maybe_placeholders:  # pragma: no cover - how the grammar is built
+        raise TypeError("the driver runs Lark's contextual lexer, keeping every token")
+    table = frontend.parser.parser.parse_table
+    (start,) = frontend.parser_conf.start
+    start_state: int = table.start_states[start]
+    end_state: int = table.end_states[start]
+
+    # Actions as one dict per state: a shift (and a goto) is the next state, an int; a
+    # reduction is (number of children, what makes the value it pushes from them or None
+    # to push the children as they are, the rule's nonterminal).
+    reductions: dict[Rule, tuple[int, Callable[[list[Any]], Any] | None, str]] = {}
+    actions: dict[int, dict[str, Any]] = {}
+    for state, row in table.states.items():
+        out: dict[str, Any] = {}
+        for symbol, (action, arg) in row.items():
+            if action is Shift:
+                out[symbol] = arg
+            else:
+                if arg not in reductions:
+                    reductions[arg] = (len(arg.expansion), _reduction(arg, callback_for),
+                                       arg.origin.name)
+                out[symbol] = reductions[arg]
+        actions[state] = out
+
+    # Each state's lexer as Lark built it (states that accept the same terminals share one),
+    # looked up on first use, as Lark builds their scanners only then.
+    # (match at a position, terminals skipped, terminals that may hold a newline, callbacks,
+    # and the state's actions)
+    Lexing = tuple[Callable[[str, int], Any], frozenset[str], frozenset[str], dict[str, Any]]
+    lexers: dict[int, tuple[Any, ...]] = {}
+    built: dict[int, Lexing] = {}
+
+    def state_lexer(state: int) -> tuple[Any, ...]:
+        basic = lexer.lexers[state]
+        assert isinstance(basic, BasicLexer)
+        if id(basic) not in built:
+            scanner = basic.scanner  # builds basic.callback too
+            token_callbacks = {kind: _remembered(f) if isinstance(f, UnlessCallback) else f
+                               for kind, f in basic.callback.items()}
+            built[id(basic)] = (_matcher(scanner._mres),
+                                basic.ignore_types - token_callbacks.keys(),
+                                basic.newline_types, token_callbacks)
+        lexers[state] = (*built[id(basic)], actions[state])
+        return lexers[state]
+
+    new = str.__new__
+    ignore = frozenset(lark.lexer_conf.ignore)
+
+    def run(text: str) -> Any:
+        n = len(text)
+        pos = 0
+        line = 1
+        line_start = 0  # offset of the current line's first character
+        state = start_state
+        state_stack = [state]
+        value_stack: list[Any] = []
+        while pos < n:
+            try:
+                match, skip, newline, token_callbacks, row = lexers[state]
+            except KeyError:
+                match, skip, newline, token_callbacks, row = state_lexer(state)
+            m = match(text, pos)
+            if m is None:
+                raise Rejected(pos)
+            value: str = m[0]
+            kind: str = m.lastgroup
+            end = pos + len(value)
+            if kind in skip:
+                if kind in newline and "\n" in value:
+                    line += value.count("\n")
+                    line_start = pos + value.rindex("\n") + 1
+                pos = end
+                continue
+            token = new(Token, value)
+            token.type = kind
+            token.value = value
+            token.start_pos = pos
+            token.line = line
+            token.column = pos - line_start + 1
+            if kind in newline and "\n" in value:
+                line += value.count("\n")
+                line_start = pos + value.rindex("\n") + 1
+            token.end_line = line
+            token.end_column = end - line_start + 1
+            token.end_pos = end
+            pos = end
+            if kind in token_callbacks:
+                ignored = kind in ignore
+                token = token_callbacks[kind](token)
+                kind = token.type
+                if ignored:
+                    continue
+            while True:
+                try:
+                    action = row[kind]
+                except KeyError:
+                    raise Rejected(token.start_pos) from None
+                if action.__class__ is int:
+                    state = action
+                    state_stack.append(state)
+                    value_stack.append(token)
+                    break
+                size, callback, origin = action
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                value_stack.append(children if callback is None else callback(children))
+                state = actions[state_stack[-1]][origin]
+                state_stack.append(state)
+                row = actions[state]
+        while True:  # the end of the text: reduce until the start rule is complete
+            end_action = actions[state].get("$END")
+            if end_action is None or end_action.__class__ is int:
+                raise Rejected(n)
+            size, callback, origin = end_action
+            if size:
+                children = value_stack[-size:]
+                del state_stack[-size:]
+                del value_stack[-size:]
+            else:
+                children = []
+            value_stack.append(children if callback is None else callback(children))
+            state = actions[state_stack[-1]][origin]
+            state_stack.append(state)
+            if state == end_state:
+                return value_stack[-1]
+
+    return run
+
+
+def _reduction(rule: Rule, callback_for: Callable[[str], Callable[[list[Any]], Any]]
+               ) -> Callable[[list[Any]], Any] | None:
+    """What a reduction of `rule` pushes, given its children off the stack (None: the
+    children themselves): as Lark's tree builder does it, with `keep_all_tokens` and no
+    placeholders."""
+    if rule.options.expand1:  # pragma: no cover - the grammar has no `?rule`
+        raise TypeError(f"`?{rule.origin.name}` is not supported")
+    # children that are `_x` rules were pushed as lists: their children take their place
+    spliced = [i for i, symbol in enumerate(rule.expansion)
+               if not symbol.is_term and symbol.name.startswith("_")]
+    if rule.origin.name.startswith("_"):
+        callback = None  # inlined: the list of its children is what it pushes
+    else:
+        callback = callback_for(rule.alias or rule.options.template_source or rule.origin.name)
+    if not spliced:
+        return callback
+    if spliced == [0]:
+        def splice(children: list[Any]) -> list[Any]:
+            out: list[Any] = children[0]  # a list nothing else holds: extended in place
+            out += children[1:]
+            return out
+    else:
+        where = frozenset(spliced)
+
+        def splice(children: list[Any]) -> list[Any]:
+            out: list[Any] = []
+            for i, child in enumerate(children):
+                if i in where:
+                    out += child
+                else:
+                    out.append(child)
+            return out
+    if callback is None:
+        return splice
+    named = callback
+    return lambda children: named(splice(children))
+
+
+def _remembered(unless: UnlessCallback) -> Callable[[Token], Token]:
+    """Lark's check whether a token matched by a regular expression is one of the literal
+    strings that the expression also matches (and so of that string's type): the answer
+    depends on the text alone, and a schema repeats the same names many times."""
+    answers: dict[str, str | None] = {}
+    fullmatch = unless.scanner.fullmatch
+
+    def check(token: Token) -> Token:
+        value = token.value
+        try:
+            kind = answers[value]
+        except KeyError:
+            kind = fullmatch(value)
+            if len(value) < 64:
+                answers[value] = kind
+        if kind is not None:
+            token.type = kind
+        return token
+
+    return check
+
+
+def _matcher(mres: list[Any]) -> Callable[[str, int], Any]:
+    """Lark's scanner as one call: the first of its expressions that matches at `pos`
+    (Python's `re` takes at most 100 named groups, so a scanner may need several)."""
+    if len(mres) == 1:
+        return mres[0].match  # type: ignore[no-any-return]
+
+    def match(text: str, pos: int) -> Any:
+        for mre in mres:
+            m = mre.match(text, pos)
+            if m is not None:
+                return m
+        return None
+
+    return match

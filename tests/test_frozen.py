@@ -1,0 +1,49 @@
+"""`compiler.frozen.replace` must give what `dataclasses.replace` gives, for every IR class."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from compiler import ir
+from compiler.errors import Span
+from compiler.frozen import replace
+from compiler.load import load_schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _objects() -> list[object]:
+    schema, _ = load_schema(ROOT / "schema", use_cache=False)
+    out: list[object] = [schema, *schema.enums]
+    for t in schema.tables:
+        out += [t, t.name, *t.columns, *t.foreign_keys, *t.indexes, *t.checks, *t.uniques]
+        if t.primary_key:
+            out.append(t.primary_key)
+    return out
+
+
+def test_replace_is_dataclasses_replace() -> None:
+    objects = _objects()
+    assert {type(o) for o in objects} >= {ir.Table, ir.Column, ir.ForeignKey, ir.Index}
+    for obj in objects:
+        for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+            value = getattr(obj, f.name)
+            changed = {f.name: None if value is not None else "x"}
+            got = replace(obj, **changed)
+            want = dataclasses.replace(obj, **changed)  # type: ignore[type-var]
+            assert type(got) is type(want)
+            assert all(getattr(got, g.name) == getattr(want, g.name)
+                       for g in dataclasses.fields(want))
+            assert got is not obj
+        assert replace(obj) == obj
+
+
+def test_a_field_that_does_not_exist_is_refused() -> None:
+    span = Span("a.schema", 1, 1)
+    with pytest.raises(TypeError):
+        replace(span, nope=1)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        replace(span).line = 2  # type: ignore[misc]
