@@ -265,6 +265,7 @@ def _salt() -> bytes:
     h = hashlib.sha256(f"{__version__}\0{grammar_text()}".encode())
     here = Path(__file__).resolve().parent
     for module in ("parse.py", "lalr.py", "frozen.py", "parsed.py", "parse_objects.py",
+                   "parse_tables.py",
                    "objects.py", "cache.py", "ir.py", "types.py", "names.py", "errors.py"):
         h.update((here / module).read_bytes())
     return h.digest()

@@ -7,7 +7,10 @@ are brought to `format_type` spelling; constraints and indexes get their final n
 since naming needs only the table. Cross-file resolution and checks live in `validate`.
 
 The IR is built while the LALR parser runs (`lowering_parser()`: no parse tree). `parser()`
-is the plain parser that builds a tree: for `fmt`, for tests and for wording syntax errors.
+is the plain parser that builds a tree: for `fmt`, for tests and for wording syntax errors
+(`compiler.parse_errors`). A table's members become one `ir.Table` in
+`compiler.parse_tables`; views, functions, triggers, sequences and grants are lowered by the
+callbacks of `compiler.parse_objects`.
 """
 
 from __future__ import annotations
@@ -16,25 +19,23 @@ import functools
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from lark import (
     Lark,
     Token,
     Tree,
-    UnexpectedCharacters,
     UnexpectedInput,
-    UnexpectedToken,
 )
-from lark.exceptions import UnexpectedEOF
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
 from compiler.frozen import replace
 from compiler.lalr import Rejected, driver
 from compiler.objects import trigger_definition
+from compiler.parse_errors import syntax_diagnostic
 from compiler.parse_objects import META_CALLBACKS, ObjectCallbacks, _TableKind, with_meta
+from compiler.parse_tables import ColumnList, ColumnParts, Option, assemble_table
 from compiler.parsed import ParsedFile, grammar_text
 from compiler.types import SERIALS, canonical_type
 
@@ -61,7 +62,7 @@ def parse_source(text: str, path: str) -> ParsedFile:
         try:
             parser().parse(text)
         except UnexpectedInput as err:
-            raise CompileError([_syntax_diagnostic(err, text, path)]) from None
+            raise CompileError([syntax_diagnostic(err, text, path, parser().parse)]) from None
         raise  # pragma: no cover - both parsers accept the same language
     if builder.diagnostics:
         raise CompileError(builder.diagnostics)
@@ -153,110 +154,6 @@ def _tokens_a_tree_drops(lark: Lark, grammar: str) -> set[str]:
     return {t.name for t in lark.terminals if t.name.startswith("_") or t.name not in named}
 
 
-# --- syntax errors ---------------------------------------------------------------------------
-
-# Labelled bad examples: Lark matches a failing input against the parser state each example
-# fails in, so a message is chosen by what went wrong, not by which token came next.
-SYNTAX_EXAMPLES: dict[str, tuple[str, list[str]]] = {
-    "a column needs a type after its name": (
-        "write `<name> <type> [options]`, e.g. `email varchar(255) not null`",
-        ["table t {\n  id\n}", "table t {\n  id primary key\n}"],
-    ),
-    "unclosed table: missing `}`": (
-        "every `table name {` needs a closing `}` on its own line",
-        ["table t {\n  id int\n", "table t {\n  id int"],
-    ),
-    "expected `(` and a column list": (
-        "indexes and keys list their columns in parentheses: `index idx_t_a (a)`",
-        ["table t {\n  id int\n  index idx_t_a a\n}", "table t {\n  primary key id\n}"],
-    ),
-    "unclosed `(`": (
-        "close the list with `)` on the same line",
-        ["table t {\n  index idx (name\n}", "table t {\n  primary key (a, b\n}"],
-    ),
-    "a default needs a value": (
-        "write e.g. `default 0`, `default 'x'`, `default now()` or `default (expr)`",
-        ["table t {\n  id int default\n}", "table t {\n  id int not null default\n}"],
-    ),
-    "one column per line": (
-        "start a new line for each column; options follow the type on the same line",
-        ["table t { id int }", "table t {\n  id int name text\n}",
-         "table t {\n  id int primary key name text\n}",
-         "table t {\n  id int not null name text\n}"],
-    ),
-    "a table needs a name and a `{`": (
-        "write `table users {` and one column per line",
-        ["table {\n}", "table t\n"],
-    ),
-    "unknown declaration": (
-        ("a file holds `table`, `enum`, `domain`, `extension`, `schema`, `sequence`, "
-         "`function`, `procedure`, `view`, `materialized view`, `rows` and `section`"),
-        ["tabel t {\n}", "create table t (id int);"],
-    ),
-    "unexpected character": (
-        "strings use single quotes ('text'); names with odd characters use double quotes",
-        ["table t {\n  id int default @\n}", "table t {\n  id# int\n}"],
-    ),
-}
-
-
-def _syntax_diagnostic(err: UnexpectedInput, text: str, path: str) -> Diagnostic:
-    try:
-        label = err.match_examples(parser().parse, _examples(), use_accepts=True)
-    except TypeError:  # Lark formats a debug message eagerly and fails on some states
-        label = err.match_examples(parser().parse, _examples(), use_accepts=False)
-    line = getattr(err, "line", 1) or 1
-    col = getattr(err, "column", 1) or 1
-    at_end = isinstance(err, UnexpectedToken) and err.token.type == "$END"
-    if isinstance(err, UnexpectedEOF) or at_end:
-        lines = text.splitlines() or [""]
-        line, col = len(lines), len(lines[-1]) + 1
-    found = _found(err)
-    if label is None:
-        label = f"unexpected {found}"
-        hint = _expected_hint(err)
-    else:
-        hint = SYNTAX_EXAMPLES[label][0]
-        label = f"{label} (found {found})"
-    width = 1
-    if isinstance(err, UnexpectedToken) and err.token.type not in ("$END", "_NL"):
-        width = len(_found(err)) - 2
-    return Diagnostic(label, Span(path, line, col, line, col + width), hint)
-
-
-@functools.cache
-def _examples() -> dict[str, list[str]]:
-    return {label: ex for label, (_, ex) in SYNTAX_EXAMPLES.items()}
-
-
-def _found(err: UnexpectedInput) -> str:
-    if isinstance(err, UnexpectedCharacters):
-        return f"character {err.char!r}"
-    if isinstance(err, UnexpectedToken):
-        if err.token.type == "$END":
-            return "end of file"
-        if err.token.type == "_NL":
-            return "end of line"
-        word = str(err.token).split()[0] if str(err.token).split() else str(err.token)
-        return f"{word!r}"
-    return "end of file"
-
-
-def _expected_hint(err: UnexpectedInput) -> str | None:
-    expected = getattr(err, "expected", None) or getattr(err, "allowed", None)
-    if not expected:
-        return None
-    words = sorted(_TERMINAL_WORDS.get(t, t.lower()) for t in expected if not t.startswith("__"))
-    return "expected one of: " + ", ".join(dict.fromkeys(words))
-
-
-_TERMINAL_WORDS = {
-    "_NL": "end of line", "NAME": "a name", "DQSTRING": "a quoted name or message",
-    "STRING": "a 'string'", "LPAR": "`(`", "RPAR": "`)`", "LBRACE": "`{`", "RBRACE": "`}`",
-    "COMMA": "`,`", "NUMBER": "a number", "SIGNED_INT": "a number", "DOC": "a /// comment",
-}
-
-
 # --- lowering --------------------------------------------------------------------------------
 
 
@@ -323,17 +220,6 @@ def _strip_comments(sql: str) -> str:
     return "".join(out)
 
 
-@dataclass(slots=True)
-class _Col:
-    # ir.Column's arguments: the column is made once its description is known, as copying
-    # a frozen dataclass to add one costs more than making it
-    fields: dict[str, Any]
-    inline: list[tuple[str, Any, Span]]  # ("pk"|"unique"|"fk"|"check"|"expect", payload, span)
-
-    def column(self) -> ir.Column:
-        return ir.Column(**self.fields)
-
-
 _NEWLINE = re.compile("\n")
 
 
@@ -382,8 +268,8 @@ class _Builder(ObjectCallbacks):
             return ir.QName(schema=str(children[0]), name=str(children[1])), meta
         return ir.QName(name=str(children[0])), meta
 
-    def column_list(self, children: list[Token]) -> _Cols:
-        return _Cols(str(c) for c in children)
+    def column_list(self, children: list[Token]) -> ColumnList:
+        return ColumnList(str(c) for c in children)
 
     @with_meta
     def paren_expr(self, meta: Any, _children: list[Any]) -> str:
@@ -461,8 +347,8 @@ class _Builder(ObjectCallbacks):
     @with_meta
     def references(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         (target, _), rest = c[0], c[1:]
-        cols = next((tuple(x) for x in rest if isinstance(x, _Cols)), None)
-        opts = dict(x for x in rest if isinstance(x, _Opt))
+        cols = next((tuple(x) for x in rest if isinstance(x, ColumnList)), None)
+        opts = dict(x for x in rest if isinstance(x, Option))
         return "fk", (target, cols, opts), self._span(meta)
 
     @with_meta
@@ -510,12 +396,12 @@ class _Builder(ObjectCallbacks):
         return ir.ExpectKind.PREDICATE, c[0]
 
     # fk options
-    def on_delete(self, c: list[Any]) -> _Opt:
+    def on_delete(self, c: list[Any]) -> Option:
         # `on delete set null (col, ...)`: the action, and the columns it is limited to
-        return _Opt("on_delete", (c[0], tuple(c[1]) if len(c) > 1 else ()))
+        return Option("on_delete", (c[0], tuple(c[1]) if len(c) > 1 else ()))
 
-    def on_update(self, c: list[ir.FkAction]) -> _Opt:
-        return _Opt("on_update", c[0])
+    def on_update(self, c: list[ir.FkAction]) -> Option:
+        return Option("on_update", c[0])
 
     def cascade(self, _c: list[Any]) -> ir.FkAction:
         return ir.FkAction.CASCADE
@@ -535,8 +421,8 @@ class _Builder(ObjectCallbacks):
     def fk_action(self, c: list[ir.FkAction]) -> ir.FkAction:
         return c[0]
 
-    def deferrable(self, c: list[Any]) -> _Opt:
-        return _Opt("deferrable", bool(c) and c[0] == "deferred")
+    def deferrable(self, c: list[Any]) -> Option:
+        return Option("deferrable", bool(c) and c[0] == "deferred")
 
     def initially_deferred(self, _c: list[Any]) -> str:
         return "deferred"
@@ -601,9 +487,9 @@ class _Builder(ObjectCallbacks):
     @with_meta
     def unique_constraint(self, meta: Any, c: list[Any]) -> tuple[str, Any, Span]:
         name = str(c[0]) if c and isinstance(c[0], Token) else None
-        cols = next(tuple(x) for x in c if isinstance(x, _Cols))
+        cols = next(tuple(x) for x in c if isinstance(x, ColumnList))
         nnd = "nulls_not_distinct" in c
-        deferrable = next((x.value for x in c if isinstance(x, _Opt)), None)
+        deferrable = next((x.value for x in c if isinstance(x, Option)), None)
         return "table_unique", (name, cols, nnd, deferrable), self._span(meta)
 
     @with_meta
@@ -611,13 +497,13 @@ class _Builder(ObjectCallbacks):
         name = str(c[0]) if isinstance(c[0], Token) else None
         rest = c[1:] if name else c
         cols, (target, _), tail = rest[0], rest[1], rest[2:]
-        ref_cols = next((tuple(x) for x in tail if isinstance(x, _Cols)), None)
-        opts = dict(x for x in tail if isinstance(x, _Opt))
+        ref_cols = next((tuple(x) for x in tail if isinstance(x, ColumnList)), None)
+        opts = dict(x for x in tail if isinstance(x, Option))
         return "table_fk", (name, tuple(cols), target, ref_cols, opts), self._span(meta)
 
     # members and definitions
     @with_meta
-    def column(self, meta: Any, c: list[Any]) -> _Col:
+    def column(self, meta: Any, c: list[Any]) -> ColumnParts:
         name_tok, (type_text, serial, _tspan), options = c[0], c[1], c[2:]
         kw: dict[str, Any] = {"name": str(name_tok), "type": type_text, "serial": serial}
         inline: list[tuple[str, Any, Span]] = []
@@ -637,20 +523,20 @@ class _Builder(ObjectCallbacks):
             kw["nullable"] = False if any(k == "pk" for k, _, _ in inline) or kw.get("identity") \
                 or serial else kw.get("nullable", True)
         kw["span"] = self._tok_span(name_tok)
-        return _Col(kw, inline)
+        return ColumnParts(kw, inline)
 
     def index_def(self, c: list[Any]) -> tuple[str, Any, Span]:
         if len(c) == 2:
             kind, (unique, parts), span = c[1]
-            return kind, (unique, [*parts, _Opt("comment", c[0])]), span
+            return kind, (unique, [*parts, Option("comment", c[0])]), span
         return c[0]  # type: ignore[no-any-return]
 
-    def column_def(self, c: list[Any]) -> _Col:
+    def column_def(self, c: list[Any]) -> ColumnParts:
         if len(c) == 2:
-            col: _Col = c[1]
+            col: ColumnParts = c[1]
             col.fields["comment"] = c[0]
             return col
-        only: _Col = c[0]
+        only: ColumnParts = c[0]
         return only
 
     @with_meta
@@ -675,7 +561,7 @@ class _Builder(ObjectCallbacks):
         if members and isinstance(members[0], tuple) and members[0][0] == "renamed":
             renamed_from = members[0][1]
             members = members[1:]
-        table = _assemble_table(self, qn, self._span(where), renamed_from, members)
+        table = assemble_table(self.diagnostics, qn, self._span(where), renamed_from, members)
         for k in kinds:
             table = _replace(table, **{f: getattr(k, f) for f in k._fields
                                        if getattr(k, f) not in (None, False, ())})
@@ -764,20 +650,6 @@ class _Builder(ObjectCallbacks):
         return self.out
 
 
-class _Cols(tuple[str, ...]):
-    """A parenthesised column list (typed, so a column named like an option is a column)."""
-
-    __slots__ = ()
-
-
-class _Opt(NamedTuple):
-    """A foreign-key or constraint option: ("on_delete", (action, columns)),
-    ("deferrable", deferred)."""
-
-    key: str
-    value: Any
-
-
 def _replace(obj: Any, **changes: Any) -> Any:
     return replace(obj, **changes)
 
@@ -788,146 +660,3 @@ def _sql_string_value(literal: str) -> str:
         raise_escape = literal[2:-1]
         return raise_escape.encode("utf-8").decode("unicode_escape").replace("''", "'")
     return literal[1:-1].replace("''", "'")
-
-
-def _assemble_table(b: _Builder, qn: ir.QName, span: Span, renamed_from: str | None,
-                    members: list[Any]) -> ir.Table:
-    """Collect inline and table-level constraints, naming each the way PostgreSQL would."""
-    t = qn.name
-    columns: list[ir.Column] = []
-    pk: ir.PrimaryKey | None = None
-    uniques: list[ir.Unique] = []
-    fks: list[ir.ForeignKey] = []
-    checks: list[ir.Check] = []
-    indexes: list[ir.Index] = []
-    expects: list[ir.Expectation] = []
-    exclusions: list[ir.Exclusion] = []
-    last_column: str | None = None
-
-    def add_check(name: str | None, expr: str, column: str | None, cspan: Span) -> None:
-        derived = name is None
-        if name is None:
-            base = names.derive(t, column, "check") if column else names.derive(t, "check")
-            name = base
-            n = 0
-            while any(ch.name == name for ch in checks):
-                n += 1
-                name = f"{base}{n}"
-        checks.append(ir.Check(name=name, expression=expr, derived_name=derived, span=cspan))
-
-    def add_expect(payload: Any, column: str | None, espan: Span) -> None:
-        table_wide, kind, arg, message = payload
-        if table_wide or kind == ir.ExpectKind.PREDICATE and column is None:
-            column = None
-        elif column is None:
-            b.diagnostics.append(Diagnostic(
-                "`expect` has no column to apply to", espan,
-                "put it on the line after a column, or write `expect table (predicate)`"))
-            return
-        expects.append(ir.Expectation(kind=kind, column=column, argument=arg, message=message,
-                                      span=espan))
-
-    for m in members:
-        if isinstance(m, _Col):
-            col = m.column()
-            columns.append(col)
-            last_column = col.name
-            for kind, payload, ispan in m.inline:
-                if kind == "pk":
-                    if pk is not None:
-                        b.diagnostics.append(Diagnostic(
-                            f"table `{t}` has a second primary key", ispan,
-                            "declare one composite key instead: `primary key (a, b)`"))
-                    pk = ir.PrimaryKey(name=names.derive(t, "pkey"), columns=(col.name,),
-                                       span=ispan)
-                elif kind == "unique":
-                    uniques.append(ir.Unique(name=names.derive(t, col.name, "key"),
-                                             columns=(col.name,), nulls_not_distinct=payload,
-                                             span=ispan))
-                elif kind == "fk":
-                    target, ref_cols, opts = payload
-                    fks.append(_fk(names.derive(t, col.name, "fkey"), (col.name,), target,
-                                   ref_cols, opts, ispan))
-                elif kind == "check":
-                    cname, expr = payload
-                    add_check(cname, expr, col.name, ispan)
-                elif kind == "expect":
-                    add_expect(payload, col.name, ispan)
-            continue
-        kind, payload, mspan = m
-        if kind == "table_pk":
-            name, cols = payload
-            if pk is not None:
-                b.diagnostics.append(Diagnostic(
-                    f"table `{t}` has a second primary key", mspan,
-                    "declare one composite key instead: `primary key (a, b)`"))
-            pk = ir.PrimaryKey(name=name or names.derive(t, "pkey"), columns=cols, span=mspan)
-        elif kind == "table_unique":
-            name, cols, nnd, deferrable = payload
-            uniques.append(ir.Unique(name=name or names.derive(t, *cols, "key"), columns=cols,
-                                     nulls_not_distinct=nnd, deferrable=deferrable is not None,
-                                     initially_deferred=bool(deferrable), span=mspan))
-        elif kind == "table_fk":
-            name, cols, target, ref_cols, opts = payload
-            fks.append(_fk(name or names.derive(t, *cols, "fkey"), cols, target, ref_cols,
-                           opts, mspan))
-        elif kind == "check":
-            cname, expr = payload
-            add_check(cname, expr, None, mspan)
-        elif kind == "index":
-            indexes.append(_index(t, payload, mspan))
-        elif kind == "expect":
-            add_expect(payload, last_column, mspan)
-        elif kind == "exclude":
-            xname, definition, elements = payload
-            first = re.match(r'\s*"?([A-Za-z_][A-Za-z0-9_$]*)', elements)
-            exclusions.append(ir.Exclusion(
-                name=xname or names.derive(t, first.group(1).lower() if first else "expr",
-                                           "excl"), definition=definition, span=mspan))
-    return ir.Table(name=qn, columns=tuple(columns), primary_key=pk, uniques=tuple(uniques),
-                    foreign_keys=tuple(fks), checks=tuple(checks), indexes=tuple(indexes),
-                    exclusions=tuple(exclusions),
-                    expectations=tuple(expects), renamed_from=renamed_from, span=span)
-
-
-def _fk(name: str, cols: tuple[str, ...], target: ir.QName, ref_cols: tuple[str, ...] | None,
-        opts: dict[str, Any], span: Span) -> ir.ForeignKey:
-    deferrable = opts.get("deferrable")
-    on_delete, on_delete_columns = opts.get("on_delete", (ir.FkAction.NO_ACTION, ()))
-    return ir.ForeignKey(
-        name=name, columns=cols, ref_table=target, ref_columns=ref_cols or (),
-        on_delete=on_delete, on_delete_columns=on_delete_columns,
-        on_update=opts.get("on_update", ir.FkAction.NO_ACTION),
-        deferrable=deferrable is not None, initially_deferred=bool(deferrable), span=span)
-
-
-def _index(table: str, payload: Any, span: Span) -> ir.Index:
-    unique, parts = payload
-    kw: dict[str, Any] = {"unique": unique}
-    name: str | None = None
-    elements: tuple[ir.IndexElement, ...] = ()
-    for p in parts:
-        if isinstance(p, Token):
-            name = str(p)
-        elif p == "nulls_not_distinct":
-            kw["nulls_not_distinct"] = True
-        elif isinstance(p, tuple) and p and isinstance(p[0], ir.IndexElement):
-            elements = p
-        elif isinstance(p, _Opt):
-            kw[p.key] = p.value
-        elif isinstance(p, tuple):
-            key, val = p
-            if key == "using":
-                kw["method"] = val
-            else:
-                kw[key] = val
-    if name is None:
-        name = names.derive(table, *names.element_words(elements), "idx")
-    method = kw.pop("method", "btree")
-    try:
-        kw["method"] = ir.IndexMethod(method)
-    except ValueError:
-        raise CompileError([Diagnostic(
-            f"unknown index method `{method}`", span,
-            "use one of: " + ", ".join(m.value for m in ir.IndexMethod))]) from None
-    return ir.Index(name=name, elements=elements, span=span, **kw)

@@ -20,6 +20,7 @@ from lark import Token
 from compiler import ir
 from compiler.errors import Diagnostic, Span
 from compiler.objects import sequence_defaults, sql_body
+from compiler.parse_tables import Option, index_of
 from compiler.parsed import ParsedFile
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -130,7 +131,7 @@ class ObjectCallbacks:
         rest = c[1:] if name else c
         method, elements = str(rest[0]), rest[1]
         where = next((x[1] for x in rest[2:] if isinstance(x, tuple) and x[0] == "where"), None)
-        deferrable = next((x.value for x in rest[2:] if type(x).__name__ == "_Opt"), None)
+        deferrable = next((x.value for x in rest[2:] if isinstance(x, Option)), None)
         definition = f"EXCLUDE USING {method} ({elements})"
         if where:
             definition += f" WHERE ({where})"
@@ -209,9 +210,7 @@ class ObjectCallbacks:
         options = next((x for x in rest if isinstance(x, _ViewOptions)), _ViewOptions())
         body = next(x for x in rest if isinstance(x, Token) and x.type == "SQL_BODY")
         members = next((x for x in rest if type(x) is list), [])
-        from compiler.parse import _index
-
-        indexes = tuple(_index(qn.name, payload, ispan) for _k, payload, ispan in members)
+        indexes = tuple(index_of(qn.name, payload, ispan) for _k, payload, ispan in members)
         if indexes and not materialized:
             self.diagnostics.append(Diagnostic(
                 f"view `{qn}` cannot have indexes", span,
