@@ -153,7 +153,10 @@ def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
                 state = actions[state_stack[-1]][origin]
                 state_stack.append(state)
                 row = actions[state]
-        while True:  # the end of the text: reduce until the start rule is complete
+        # The end of the text: reduce until the start rule is complete. The reduction is the
+        # one in the loop above, written out again rather than called: that loop runs once per
+        # token of the schema and a call per reduction would cost more than the copy.
+        while True:
             end_action = actions[state].get("$END")
             if end_action is None or end_action.__class__ is int:
                 raise Rejected(n)

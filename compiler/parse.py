@@ -172,13 +172,17 @@ def squash(sql: str) -> str:
     """Fold runs of white space outside quotes to one space: `a  >\n 0` -> `a > 0`; and drop
     `//` and `--` comments, which would otherwise swallow the rest of a folded line."""
     if "//" in sql or "--" in sql:
-        sql = _strip_comments(sql)
-    else:
-        # most expressions have nothing to fold: no space but single ASCII spaces
-        # (`isprintable` is false for every other white space character)
-        stripped = sql.strip()
-        if "  " not in stripped and stripped.isprintable():
-            return stripped
+        return fold_spaces(_strip_comments(sql))
+    # most expressions have nothing to fold: no space but single ASCII spaces
+    # (`isprintable` is false for every other white space character)
+    stripped = sql.strip()
+    if "  " not in stripped and stripped.isprintable():
+        return stripped
+    return fold_spaces(sql)
+
+
+def fold_spaces(sql: str) -> str:
+    """`squash` character by character, comments aside."""
     out: list[str] = []
     quote: str | None = None
     pending_space = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compiler.parse import _strip_comments, squash
+from compiler.parse import _strip_comments, fold_spaces, squash
 
 
 @settings(max_examples=500, deadline=None)
@@ -20,25 +20,5 @@ def test_squash_takes_its_shortcut_only_where_nothing_would_change(text: str) ->
 
 
 def _squash_by_characters(sql: str) -> str:
-    """`squash` without its shortcut, as it was written."""
-    if "//" in sql or "--" in sql:
-        sql = _strip_comments(sql)
-    out: list[str] = []
-    quote: str | None = None
-    pending_space = False
-    for ch in sql.strip():
-        if quote:
-            out.append(ch)
-            if ch == quote:
-                quote = None
-            continue
-        if ch.isspace():
-            pending_space = True
-            continue
-        if pending_space and out:
-            out.append(" ")
-        pending_space = False
-        out.append(ch)
-        if ch in "'\"":
-            quote = ch
-    return "".join(out)
+    """`squash` without its shortcut."""
+    return fold_spaces(_strip_comments(sql) if "//" in sql or "--" in sql else sql)
