@@ -13,7 +13,7 @@ import dataclasses
 from collections.abc import Iterable
 
 from compiler import ir
-from compiler.errors import Span
+from compiler.errors import Span, UserError
 from compiler.names import derive, display, quote_ident
 
 KINDS = ("table", "sequence", "schema")
@@ -38,7 +38,15 @@ def every(kind: str, major: int) -> tuple[str, ...]:
 
 
 def for_server(schema: ir.Schema, major: int) -> ir.Schema:
-    """`schema` with every `all` spelt out as the server of version `major` reads it."""
+    """`schema` with every `all` spelt out as the server of version `major` reads it. A
+    declared privilege that server does not have (MAINTAIN before 17) is a `UserError`
+    naming it and where it is declared, before any plan is made."""
+    for g in schema.grants:
+        missing = [p for p in g.privileges if p != "all" and p not in every(g.kind, major)]
+        if missing:
+            where = f" ({g.span})" if g.span is not None else ""
+            raise UserError(f"the grant of {missing[0]} on {g.kind} {g.on} to {g.role}{where} "
+                            f"needs a newer server: PostgreSQL {major} has no such privilege")
     if not any(g.privileges == ("all",) for g in schema.grants):
         return schema
     grants = normalized(dataclasses.replace(g, privileges=every(g.kind, major))

@@ -30,6 +30,7 @@ from test_pull import normalised_dump, pg_dump_path  # noqa: F401  (fixture)
 from compiler import ir
 from compiler.build import ddl
 from compiler.db import connect
+from compiler.errors import UserError
 from compiler.grants import every, for_server, normalized
 from compiler.introspect import introspect
 from compiler.load import load_schema
@@ -305,3 +306,12 @@ def test_check_reports_privilege_drift_only_when_asked(fresh_db: str, roles: dic
         ("unexpected-privilege", f"{roles['odd']} holds truncate on table users, which the "
          "schema does not grant",
          f"REVOKE TRUNCATE ON TABLE users FROM {quote_ident(roles['odd'])};")]
+
+
+def test_a_privilege_the_server_lacks_is_one_clear_error() -> None:
+    users = ir.QName(name="users")
+    schema = ir.Schema(grants=(
+        ir.Grant(kind="table", on=users, role="app", privileges=("maintain", "select")),))
+    with pytest.raises(UserError, match="maintain on table users to app .*PostgreSQL 16"):
+        for_server(schema, 16)
+    assert for_server(schema, 17) == schema
