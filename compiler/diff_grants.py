@@ -8,16 +8,13 @@ privileges, so every grant it should hold is given again. Revokes are gated like
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import replace
 
 from compiler import ir
 from compiler import ops as o
-from compiler.grants import grantable_objects
+from compiler.grants import grantable_objects, held_privileges
 
 _Object = tuple[str, ir.QName]  # (kind, object)
-_Holder = tuple[str, ir.QName, str]  # (kind, object, role)
 
 
 def grant_changes(cur: ir.Schema, tgt: ir.Schema, ops: list[o.Op]) -> list[o.Op]:
@@ -25,9 +22,9 @@ def grant_changes(cur: ir.Schema, tgt: ir.Schema, ops: list[o.Op]) -> list[o.Op]
     recreated = _created(ops)
     # a renamed table keeps its privileges under the new name
     renamed = {op.old: op.new for op in ops if isinstance(op, o.RenameTable)}
-    have = _atoms(replace(g, on=renamed.get(g.on, g.on)) if g.kind == "table" else g
+    have = held_privileges(replace(g, on=renamed.get(g.on, g.on)) if g.kind == "table" else g
                   for g in cur.grants if (g.kind, g.on) not in recreated)
-    want = _atoms(tgt.grants)
+    want = held_privileges(tgt.grants)
     kept = grantable_objects(tgt)  # privileges on what goes are dropped with it
     out: list[o.Op] = []
     for holder in sorted(have.keys() | want.keys()):
@@ -58,16 +55,6 @@ def grant_changes(cur: ir.Schema, tgt: ir.Schema, ops: list[o.Op]) -> list[o.Op]
                 hazards=(o.Hazard("revoke-privileges",
                                   f"{role} may no longer grant {', '.join(option_gone)} on "
                                   f"{on}"),)))
-    return out
-
-
-def _atoms(grants: Iterable[ir.Grant]) -> dict[_Holder, dict[str, bool]]:
-    """(kind, object, role) -> privilege -> with grant option."""
-    out: dict[_Holder, dict[str, bool]] = defaultdict(dict)
-    for g in grants:
-        for p in g.privileges:
-            held = out[(g.kind, g.on, g.role)]
-            held[p] = held.get(p, False) or g.grantable
     return out
 
 

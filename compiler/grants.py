@@ -79,20 +79,30 @@ def grantable_objects(schema: ir.Schema) -> dict[str, set[ir.QName]]:
     }
 
 
+Holder = tuple[str, ir.QName, str]  # (kind, object, role)
+
+
+def held_privileges(grants: Iterable[ir.Grant]) -> dict[Holder, dict[str, bool]]:
+    """(kind, object, role) -> privilege -> held with the grant option (if any grant gives it
+    so), in the order the holders first appear."""
+    held: dict[Holder, dict[str, bool]] = {}
+    for g in grants:
+        privileges = held.setdefault((g.kind, g.on, g.role), {})
+        for p in g.privileges:
+            privileges[p] = privileges.get(p, False) or g.grantable
+    return held
+
+
 def normalized(grants: Iterable[ir.Grant]) -> tuple[ir.Grant, ...]:
     """One Grant per object, role and grant option, each privilege once (held with the
     option if any grant gives it so), sorted: two spellings of the same privileges compare
     equal, whether they come from several statements or from the catalog."""
-    held: dict[tuple[str, ir.QName, str], dict[str, bool]] = {}
-    spans: dict[tuple[str, ir.QName, str], Span | None] = {}
+    grants = list(grants)
+    spans: dict[Holder, Span | None] = {}
     for g in grants:
-        holder = (g.kind, g.on, g.role)
-        spans.setdefault(holder, g.span)
-        privileges = held.setdefault(holder, {})
-        for p in g.privileges:
-            privileges[p] = privileges.get(p, False) or g.grantable
+        spans.setdefault((g.kind, g.on, g.role), g.span)
     out = []
-    for (kind, on, role), privileges in held.items():
+    for (kind, on, role), privileges in held_privileges(grants).items():
         for grantable in (False, True):
             names = sorted(p for p, option in privileges.items() if option == grantable)
             if names:
