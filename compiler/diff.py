@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
+from collections.abc import Collection, Iterable, Mapping
+from typing import TypeVar
 
 from compiler import ir
 from compiler import ops as o
@@ -19,7 +21,9 @@ from compiler.diff_objects import after_tables, before_tables
 from compiler.diff_tables import DiffOptions, index_comment, table_changes
 from compiler.frozen import replace
 
-__all__ = ["DiffOptions", "diff"]
+__all__ = ["DiffOptions", "creation_order", "diff", "new_table_ops", "table_dependencies"]
+
+_K = TypeVar("_K", bound=ir.QName | tuple[str, str])
 
 
 def diff(current: ir.Schema, target: ir.Schema,
@@ -172,28 +176,15 @@ def _tables(cur: ir.Schema, tgt: ir.Schema, options: DiffOptions) -> list[o.Op]:
     for name in _reverse_fk_order(have, dropped):
         out.append(o.DropTable(name=name, reason="table no longer declared"))
 
-    created_order = _fk_order(new_tables)
     created: set[ir.QName] = set()
     deferred_fks: list[o.Op] = []
-    for t in created_order:
-        inline: list[ir.ForeignKey] = []
-        later: list[ir.ForeignKey] = []
-        for fk in t.foreign_keys:
-            target_ready = fk.ref_table in created or fk.ref_table == t.name or (
-                fk.ref_table in have)
-            (inline if target_ready else later).append(fk)
-        out.append(o.CreateTable(table=_creatable(t), foreign_keys=tuple(inline),
-                                 reason="new table"))
+    for t in _fk_order(new_tables):
+        later = {fk.name for fk in t.foreign_keys if fk.ref_table not in created
+                 and fk.ref_table != t.name and fk.ref_table not in have}
+        first, after = new_table_ops(t, later)
+        out += first
+        deferred_fks += after
         created.add(t.name)
-        out += _comments_for_new(t)
-        for ix in t.indexes:
-            out.append(o.CreateIndex(table=t.name, index=ix, reason="index of new table"))
-            out += index_comment(t.name, ix, None)
-        for fk in later:
-            deferred_fks.append(o.AddConstraint(
-                table=t.name, constraint=fk,
-                reason=f"foreign key to {fk.ref_table}, created later (breaks a reference "
-                       "cycle)"))
     out += deferred_fks
 
     for new, old in sorted(renames.items()):
@@ -202,6 +193,60 @@ def _tables(cur: ir.Schema, tgt: ir.Schema, options: DiffOptions) -> list[o.Op]:
     for name in sorted(have.keys() & want.keys()):
         out += table_changes(have[name], want[name], options)
     return out
+
+
+def new_table_ops(t: ir.Table, later: Collection[str] = ()) -> tuple[list[o.Op], list[o.Op]]:
+    """The ops that create table `t`: its table, comments and indexes, then (second list,
+    run once every new table exists) the foreign keys named in `later`, whose target is
+    created after `t` in a reference cycle."""
+    first: list[o.Op] = [o.CreateTable(
+        table=_creatable(t), foreign_keys=tuple(fk for fk in t.foreign_keys
+                                                if fk.name not in later),
+        reason="new table")]
+    first += _comments_for_new(t)
+    for ix in t.indexes:
+        first.append(o.CreateIndex(table=t.name, index=ix, reason="index of new table"))
+        first += index_comment(t.name, ix, None)
+    after: list[o.Op] = [o.AddConstraint(
+        table=t.name, constraint=fk,
+        reason=f"foreign key to {fk.ref_table}, created later (breaks a reference cycle)")
+        for fk in t.foreign_keys if fk.name in later]
+    return first, after
+
+
+def creation_order(deps: Mapping[_K, Iterable[_K]]) -> list[_K]:
+    """Kahn's algorithm: every name after the names it depends on (those among the keys),
+    ties broken by name, so the order never depends on declaration order. Cycles are cut at
+    the smallest remaining name."""
+    remaining = {n: {d for d in ds if d in deps and d != n} for n, ds in deps.items()}
+    users: dict[_K, set[_K]] = {n: set() for n in deps}
+    for n, ds in remaining.items():
+        for d in ds:
+            users[d].add(n)
+    ready = [n for n, ds in remaining.items() if not ds]
+    heapq.heapify(ready)
+    order: list[_K] = []
+    while remaining:
+        if not ready:  # a cycle: release the smallest name still waiting
+            heapq.heappush(ready, min(remaining))
+        n = heapq.heappop(ready)
+        if n not in remaining:
+            continue
+        del remaining[n]
+        order.append(n)
+        for u in sorted(users[n]):
+            if u in remaining:
+                remaining[u].discard(n)
+                if not remaining[u]:
+                    heapq.heappush(ready, u)
+    return order
+
+
+def table_dependencies(t: ir.Table) -> tuple[ir.QName, ...]:
+    """The tables `t` needs to exist first: those its foreign keys reference, and (as a
+    partition or an inheriting table) its parents."""
+    return (*(fk.ref_table for fk in t.foreign_keys), *t.inherits,
+            *((t.partition_of,) if t.partition_of else ()))
 
 
 def _creatable(t: ir.Table) -> ir.Table:
@@ -224,36 +269,10 @@ def _comments_for_new(t: ir.Table) -> list[o.Op]:
 
 
 def _fk_order(tables: list[ir.Table]) -> list[ir.Table]:
-    """Kahn's algorithm over foreign keys, ties broken by name, so a referenced table is
-    created first and the order never depends on declaration order. Cycles are cut at the
-    smallest remaining name; their foreign keys are added after."""
+    """A referenced table is created first; foreign keys of a cycle are added after."""
     by_name = {t.name: t for t in tables}
-    # a partition or an inheriting table needs its parent, as a foreign key its target
-    deps = {t.name: {r for r in (*(fk.ref_table for fk in t.foreign_keys), *t.inherits,
-                                 *((t.partition_of,) if t.partition_of else ()))
-                     if r in by_name and r != t.name} for t in tables}
-    users: dict[ir.QName, set[ir.QName]] = {n: set() for n in by_name}
-    for n, ds in deps.items():
-        for d in ds:
-            users[d].add(n)
-    remaining = {n: set(ds) for n, ds in deps.items()}  # only tables not yet placed
-    ready = [n for n, ds in remaining.items() if not ds]
-    heapq.heapify(ready)
-    order: list[ir.QName] = []
-    while remaining:
-        if not ready:  # a cycle: release the smallest name still waiting
-            heapq.heappush(ready, min(remaining))
-        n = heapq.heappop(ready)
-        if n not in remaining:
-            continue
-        del remaining[n]
-        order.append(n)
-        for u in sorted(users[n]):
-            if u in remaining:
-                remaining[u].discard(n)
-                if not remaining[u]:
-                    heapq.heappush(ready, u)
-    return [by_name[n] for n in order]
+    return [by_name[n] for n in creation_order({t.name: table_dependencies(t)
+                                                 for t in tables})]
 
 
 def _reverse_fk_order(have: dict[ir.QName, ir.Table], names: list[ir.QName]) -> list[ir.QName]:

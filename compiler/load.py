@@ -188,7 +188,8 @@ def merge_pieces(name: str, pieces: list[ParsedFile]) -> ParsedFile:
         out.tables += [dataclasses.replace(t, section=current) if t.section is None else t
                        for t in p.tables]
         for field in ("namespaces", "extensions", "enums", "domains", "rows", "type_uses",
-                      "sequences", "functions", "views", "triggers", "policies", "grants"):
+                      "sequences", "functions", "views", "triggers", "policies", "grants",
+                      "table_sources"):
             getattr(out, field).extend(getattr(p, field))
         out.sections += [sec for sec in p.sections if sec not in out.sections]
         current = p.last_section or current

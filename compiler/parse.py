@@ -16,6 +16,7 @@ callbacks of `compiler.parse_objects`.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from bisect import bisect_right
 from collections.abc import Callable
@@ -253,6 +254,15 @@ class _Builder(ObjectCallbacks):
 
     def _tok_span(self, tok: Token) -> Span:
         return self._span(tok)
+
+    def _source_digest(self, meta: Any) -> bytes:
+        """What a declaration parses from: its text (with its `///` lines), the file and the
+        place where it starts. Equal digests mean equal IR, spans included."""
+        starts = self.line_starts
+        line = bisect_right(starts, meta.start_pos)
+        where = f"{self.path}\0{line}\0{meta.start_pos - starts[line - 1]}\0"
+        return hashlib.blake2b(
+            (where + self.text[meta.start_pos:meta.end_pos]).encode(), digest_size=16).digest()
 
     def _slice(self, meta: Any) -> str:
         return squash(self.text[meta.start_pos : meta.end_pos])
@@ -627,12 +637,14 @@ class _Builder(ObjectCallbacks):
         if self.current_section not in self.out.sections:
             self.out.sections.append(self.current_section)
 
-    def definition(self, c: list[Any]) -> None:
+    @with_meta
+    def definition(self, meta: Any, c: list[Any]) -> None:
         comment = c[0] if len(c) == 2 else None
         obj = c[-1]
         out = self.out
         if isinstance(obj, ir.Table):
             out.tables.append(_replace(obj, comment=comment, section=self.current_section))
+            out.table_sources.append(self._source_digest(meta))
         elif isinstance(obj, ir.Enum):
             out.enums.append(_replace(obj, comment=comment))
         elif isinstance(obj, ir.Domain):

@@ -32,6 +32,9 @@ class ParsedFile:
     # written type names that validation must resolve: (type text, span)
     type_uses: list[tuple[str, Span]] = field(default_factory=list)
     last_section: str | None = None  # the section in force at the end of the file
+    # one digest per table, of the text it was parsed from (`compiler.parse`): an unchanged
+    # digest means an unchanged table, without comparing IR
+    table_sources: list[bytes] = field(default_factory=list)
 
 
 def grammar_text() -> str:

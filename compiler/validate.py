@@ -34,25 +34,74 @@ EXTENSION_TYPES: dict[str, frozenset[str]] = {
 
 
 def compile_files(files: Iterable[ParsedFile]) -> tuple[ir.Schema, list[Diagnostic]]:
+    schema, warnings, _ = compile_files_by_table(files)
+    return schema, warnings
+
+
+# A table's warnings: those found checking it, and those of the reviewer's pass. A schema's
+# warnings are every table's first kind, in declaration order, then every table's second.
+TableWarnings = tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...]]
+
+
+def compile_files_by_table(files: Iterable[ParsedFile]) -> tuple[
+        ir.Schema, list[Diagnostic], dict[ir.QName, TableWarnings]]:
+    """`compile_files`, and each table's share of the warnings."""
     files = list(files)
     v = _Validator()
     schema = v.run(files)
     errors = [d for d in v.diagnostics if d.severity == Severity.ERROR]
     if errors:
         raise CompileError(errors)
-    return schema, [d for d in v.diagnostics if d.severity == Severity.WARNING]
+    return schema, [d for d in v.diagnostics if d.severity == Severity.WARNING], v.by_table
+
+
+def resolve_tables(tables: dict[ir.QName, ir.Table], enums: Iterable[ir.Enum],
+                   checked: Iterable[ir.QName], context: Iterable[ir.QName]
+                   ) -> dict[ir.QName, tuple[ir.Table, TableWarnings]] | None:
+    """Some tables of a schema resolved and checked exactly as `compile_files` does, given
+    the declared `tables` they refer to (their targets and parents) and every enum: the
+    `checked` ones with their warnings (None when one has an error), the `context` ones
+    resolved only (what they refer to may be missing from `tables`). The checks that span
+    the whole schema (names used twice, unknown types) are the caller's."""
+    v = _Validator()
+    by_name = {e.name: e for e in enums}
+    v.enum_by_type = {display(n): e for n, e in by_name.items()}
+    whole = {name: _with_inherited(t, tables) for name, t in tables.items()}
+    def resolve(name: ir.QName) -> ir.Table:
+        v.diagnostics = []
+        return replace(v._check_table(whole[name], whole, by_name),
+                       columns=tables[name].columns)
+
+    out: dict[ir.QName, tuple[ir.Table, TableWarnings]] = {}
+    for name in checked:
+        resolved = resolve(name)
+        found = tuple(v.diagnostics)
+        v.diagnostics = []
+        v._check_relation_names([resolved])
+        v._lint_table(resolved)
+        linted = tuple(v.diagnostics)
+        if any(d.severity == Severity.ERROR for d in (*found, *linted)):
+            return None
+        out[name] = (resolved, (found, linted))
+    for name in context:
+        out[name] = (resolve(name), ((), ()))
+    return out
 
 
 class _Validator:
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
         self.enum_by_type: dict[str, ir.Enum] = {}
+        self.by_table: dict[ir.QName, TableWarnings] = {}
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint))
 
     def warn(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint, Severity.WARNING))
+
+    def _warnings_since(self, start: int) -> list[Diagnostic]:
+        return [d for d in self.diagnostics[start:] if d.severity == Severity.WARNING]
 
     # -- driver --------------------------------------------------------------------------------
 
@@ -75,15 +124,21 @@ class _Validator:
         whole = {name: _with_inherited(t, tables) for name, t in tables.items()}
         # columns name their enum as format_type spells it: look it up once per column
         self.enum_by_type = {display(n): e for n, e in enums.items()}
-        resolved = {name: replace(self._check_table(whole[name], whole, enums),
-                                              columns=t.columns)
-                    for name, t in tables.items()}
+        resolved: dict[ir.QName, ir.Table] = {}
+        found: dict[ir.QName, tuple[Diagnostic, ...]] = {}
+        for name, t in tables.items():
+            start = len(self.diagnostics)
+            resolved[name] = replace(self._check_table(whole[name], whole, enums),
+                                     columns=t.columns)
+            found[name] = tuple(self._warnings_since(start))
         self._check_relation_names(resolved.values())
         rows = [r for f in files for r in f.rows]
         for r in rows:
             self._check_rows(r, resolved)
-        for t in resolved.values():
+        for name, t in resolved.items():
+            start = len(self.diagnostics)
             self._lint_table(t)
+            self.by_table[name] = (found[name], tuple(self._warnings_since(start)))
 
         from compiler.validate_objects import resolve_grants, resolve_objects, resolve_policies
 

@@ -16,12 +16,13 @@ table cells, prose), the one place escaping lives.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from compiler import ir
-from compiler.generators.markdown_er import er_diagram
+from compiler.generators.markdown_er import er_parts
 from compiler.generators.markdown_tables import (
     Context,
     SectionView,
@@ -31,6 +32,7 @@ from compiler.generators.markdown_tables import (
     rows_view,
     table_key,
     table_view,
+    type_users,
 )
 from compiler.generators.markdown_text import Anchors, code_span, prose, table_cell
 
@@ -56,9 +58,73 @@ def _env() -> Environment:
 
 def render_markdown(schema: ir.Schema) -> str:
     """The schema's documentation as one Markdown file."""
+    anchors = document_anchors(schema, [t.name for t in schema.tables])
+    ctx = Context(schema, anchors.tables, anchors.types)
+    pages = [table_page(t, ctx) for t in sorted(schema.tables, key=table_key)]
+    return assemble_markdown(schema, pages, anchors)
+
+
+@dataclass(frozen=True, slots=True)
+class TablePage:
+    """One table's part of the document, rendered: its page, its line in the contents, its
+    entity and relations in the ER diagram, and what it adds to the summary's counts."""
+
+    section: str | None
+    title: str
+    anchor: str
+    summary: str
+    text: str
+    er_entity: tuple[str, ...]
+    er_relations: tuple[str, ...]
+    counts: tuple[int, ...]  # columns, indexes, foreign keys, uniques, checks, audited rules
+    type_users: tuple[tuple[str, str], ...]  # (type, column): columns of enums and domains
+
+
+def table_page(t: ir.Table, ctx: Context) -> TablePage:
+    view = table_view(t, ctx)
+    entity, relations = er_parts(t)
+    return TablePage(
+        section=t.section, title=view.title, anchor=view.anchor, summary=view.summary,
+        text=_env().get_template("table.md.j2").render(t=view),
+        er_entity=entity, er_relations=relations,
+        counts=(len(t.columns), len(t.indexes), len(t.foreign_keys), len(t.uniques),
+                len(t.checks), len(t.expectations)),
+        type_users=tuple(type_users(t)))
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentAnchors:
+    tables: dict[ir.QName, str]
+    types: dict[str, str]
+    made: Anchors  # sections take theirs after these, from the same pool
+
+
+def document_anchors(schema: ir.Schema, tables: Iterable[ir.QName]) -> DocumentAnchors:
+    """Anchors of tables (in document order) and types; `schema` gives the types."""
+    anchors = Anchors()
+    table_anchor = {n: anchors.make("table", str(n))
+                    for n in sorted(tables, key=lambda n: (n.name, n.schema))}
+    type_anchor = {str(e.name): anchors.make("enum", str(e.name)) for e in _enums(schema)}
+    type_anchor |= {str(d.name): anchors.make("domain", str(d.name)) for d in _domains(schema)}
+    return DocumentAnchors(table_anchor, type_anchor, anchors)
+
+
+def assemble_markdown(schema: ir.Schema, pages: Sequence[TablePage],
+                      anchors: DocumentAnchors) -> str:
+    """The document from its table pages (in `table_key` order) and the rest of `schema`,
+    whose own tables are not read: the same text whether the pages were rendered now or
+    come from the cache."""
     return _env().get_template("schema.md.j2").render(
-        generated_line=GENERATED_LINE, title=TITLE, **_document(schema)
+        generated_line=GENERATED_LINE, title=TITLE, **_document(schema, pages, anchors)
     )
+
+
+def _enums(schema: ir.Schema) -> list[ir.Enum]:
+    return sorted(schema.enums, key=lambda e: (e.name.name, e.name.schema))
+
+
+def _domains(schema: ir.Schema) -> list[ir.Domain]:
+    return sorted(schema.domains, key=lambda d: (d.name.name, d.name.schema))
 
 
 def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
@@ -87,19 +153,18 @@ def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
     return tuple(out)
 
 
-def _document(schema: ir.Schema) -> dict[str, object]:
-    anchors = Anchors()
-    tables = sorted(schema.tables, key=table_key)
-    table_anchor = {t.name: anchors.make("table", str(t.name)) for t in tables}
-    enums = sorted(schema.enums, key=lambda e: (e.name.name, e.name.schema))
-    domains = sorted(schema.domains, key=lambda d: (d.name.name, d.name.schema))
-    type_anchor = {str(e.name): anchors.make("enum", str(e.name)) for e in enums}
-    type_anchor |= {str(d.name): anchors.make("domain", str(d.name)) for d in domains}
-    ctx = Context(schema, table_anchor, type_anchor)
+def _document(schema: ir.Schema, pages: Sequence[TablePage],
+              anchors: DocumentAnchors) -> dict[str, object]:
+    users: dict[str, list[tuple[ir.QName, str]]] = {}
+    names = sorted(anchors.tables, key=lambda n: (n.name, n.schema))  # the pages' order
+    for name, page in zip(names, pages, strict=True):
+        for type_text, column in page.type_users:
+            users.setdefault(type_text, []).append((name, column))
+    ctx = Context(ir.EMPTY, anchors.tables, anchors.types, users)
 
-    grouped: dict[str | None, list[ir.Table]] = {}
-    for table in tables:
-        grouped.setdefault(table.section, []).append(table)
+    grouped: dict[str | None, list[TablePage]] = {}
+    for page in pages:
+        grouped.setdefault(page.section, []).append(page)
     # Sections in first-seen order; any a table names that the list lacks (an IR built by
     # hand) follow by name; tables without a section close the list.
     order: list[str | None] = [s for s in schema.sections if s in grouped]
@@ -109,25 +174,27 @@ def _document(schema: ir.Schema) -> dict[str, object]:
     sections = tuple(
         SectionView(
             title=prose(_section_title(s, schema.sections)),
-            anchor=anchors.make("section", s if s is not None else OTHER_SECTION),
-            tables=tuple(table_view(t, ctx) for t in grouped[s]),
+            anchor=anchors.made.make("section", s if s is not None else OTHER_SECTION),
+            tables=tuple(grouped[s]),  # type: ignore[arg-type]  # pages stand in for views
         )
         for s in order
     )
-    declared = {t.name for t in schema.tables}
+    declared = set(anchors.tables)
     orphan_rows = [r for r in schema.rows if r.table not in declared]
 
+    totals = [sum(column) for column in zip(*(p.counts for p in pages), strict=True)] or [0] * 6
+    columns, indexes, foreign_keys, uniques, checks, audited = totals
     counts = [
-        ("Tables", len(schema.tables)),
-        ("Columns", sum(len(t.columns) for t in schema.tables)),
-        ("Indexes", sum(len(t.indexes) for t in schema.tables)),
-        ("Foreign keys", sum(len(t.foreign_keys) for t in schema.tables)),
+        ("Tables", len(pages)),
+        ("Columns", columns),
+        ("Indexes", indexes),
+        ("Foreign keys", foreign_keys),
         ("Enums", len(schema.enums)),
     ]
     optional = [
-        ("Unique constraints", sum(len(t.uniques) for t in schema.tables)),
-        ("Check constraints", sum(len(t.checks) for t in schema.tables)),
-        ("Audited rules", sum(len(t.expectations) for t in schema.tables)),
+        ("Unique constraints", uniques),
+        ("Check constraints", checks),
+        ("Audited rules", audited),
         ("Domains", len(schema.domains)),
         ("Extensions", len(schema.extensions)),
         ("Reference rows", sum(len(r.values) for r in schema.rows)),
@@ -153,13 +220,15 @@ def _document(schema: ir.Schema) -> dict[str, object]:
             code_span(e.name) + (f" (in schema {code_span(e.schema)})" if e.schema else "")
             for e in sorted(schema.extensions, key=lambda e: e.name)
         ),
-        "enums": tuple(enum_view(e, type_anchor[str(e.name)], ctx) for e in enums),
-        "domains": tuple(domain_view(d, type_anchor[str(d.name)], ctx) for d in domains),
+        "enums": tuple(enum_view(e, anchors.types[str(e.name)], ctx) for e in _enums(schema)),
+        "domains": tuple(domain_view(d, anchors.types[str(d.name)], ctx)
+                         for d in _domains(schema)),
         "orphan_rows": tuple(
             (code_span(str(r.table)), rows_view(r)) for r in orphan_rows
         ),
         "objects": _objects(schema),
-        "mermaid": er_diagram(tables),
+        "mermaid": (*(line for p in pages for line in p.er_entity),
+                    *(line for p in pages for line in p.er_relations)),
     }
 
 

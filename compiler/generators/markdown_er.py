@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
 
 from compiler import ir
 from compiler.generators.markdown_tables import by_name, type_name, unique_columns
@@ -43,40 +42,40 @@ def _mermaid_attribute(text: str) -> str:
     return token
 
 
-def er_diagram(tables: Sequence[ir.Table]) -> tuple[str, ...]:
+def er_parts(table: ir.Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The table's entity (its columns) and its relations (one per foreign key)."""
     lines: list[str] = []
-    for table in tables:
-        pk = set(table.primary_key.columns) if table.primary_key else set()
-        fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
-        unique = unique_columns(table)
-        lines.append(f"{_mermaid_entity(table.name)} {{")
-        for column in table.columns:
-            written = type_name(column)
-            marks = [k for k, on in (("PK", column.name in pk), ("FK", column.name in fk_columns),
-                                     ("UK", column.name in unique)) if on]
-            line = f"    {_mermaid_attribute(written)} {_mermaid_attribute(column.name)}"
-            if marks:
-                line += " " + ", ".join(marks)
-            if column.deprecated is not None:
-                line += ' "deprecated"'
-            lines.append(line)
-        lines.append("}")
-    for table in tables:
-        unique_sets = {frozenset(u.columns) for u in table.uniques}
-        if table.primary_key:
-            unique_sets.add(frozenset(table.primary_key.columns))
-        unique_sets |= {
-            frozenset(e.column for e in i.elements if e.column)
-            for i in table.indexes
-            if i.unique and i.where is None and all(e.column for e in i.elements)
-        }
-        for fk in by_name(table.foreign_keys):
-            cols = [table.column(c) for c in fk.columns]
-            optional = any(c is None or c.nullable for c in cols)
-            parent = "|o" if optional else "||"
-            # A key that is also unique makes the relationship one-to-one.
-            child = "o|" if frozenset(fk.columns) in unique_sets else "o{"
-            label = ", ".join(fk.columns).replace('"', "'")
-            lines.append(f"{_mermaid_entity(fk.ref_table)} {parent}--{child} "
+    pk = set(table.primary_key.columns) if table.primary_key else set()
+    fk_columns = {c for fk in table.foreign_keys for c in fk.columns}
+    unique = unique_columns(table)
+    lines.append(f"{_mermaid_entity(table.name)} {{")
+    for column in table.columns:
+        written = type_name(column)
+        marks = [k for k, on in (("PK", column.name in pk), ("FK", column.name in fk_columns),
+                                 ("UK", column.name in unique)) if on]
+        line = f"    {_mermaid_attribute(written)} {_mermaid_attribute(column.name)}"
+        if marks:
+            line += " " + ", ".join(marks)
+        if column.deprecated is not None:
+            line += ' "deprecated"'
+        lines.append(line)
+    lines.append("}")
+    relations: list[str] = []
+    unique_sets = {frozenset(u.columns) for u in table.uniques}
+    if table.primary_key:
+        unique_sets.add(frozenset(table.primary_key.columns))
+    unique_sets |= {
+        frozenset(e.column for e in i.elements if e.column)
+        for i in table.indexes
+        if i.unique and i.where is None and all(e.column for e in i.elements)
+    }
+    for fk in by_name(table.foreign_keys):
+        cols = [table.column(c) for c in fk.columns]
+        optional = any(c is None or c.nullable for c in cols)
+        parent = "|o" if optional else "||"
+        # A key that is also unique makes the relationship one-to-one.
+        child = "o|" if frozenset(fk.columns) in unique_sets else "o{"
+        label = ", ".join(fk.columns).replace('"', "'")
+        relations.append(f"{_mermaid_entity(fk.ref_table)} {parent}--{child} "
                          f'{_mermaid_entity(table.name)} : "{label}"')
-    return tuple(lines)
+    return tuple(lines), tuple(relations)

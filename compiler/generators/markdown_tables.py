@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 from compiler import ir
 from compiler.generators.markdown_text import code_span, prose, table_cell
 from compiler.names import display
-from compiler.types import short_type
+from compiler.types import BUILTIN, base_of, short_type
 
 _SERIAL_NAMES = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 
@@ -109,18 +109,22 @@ class Context:
     """What a table's page needs from the rest of the schema."""
 
     def __init__(self, schema: ir.Schema, table_anchor: dict[ir.QName, str],
-                 type_anchor: dict[str, str]) -> None:
+                 type_anchor: dict[str, str],
+                 users: dict[str, list[tuple[ir.QName, str]]] | None = None) -> None:
+        """`users` (type -> columns using it) when the schema at hand lacks the tables:
+        the enums' and domains' part of a document assembled from cached table pages."""
         self.schema = schema
         self.table_anchor = table_anchor
         self.type_anchor = type_anchor
         # reverse lookups built once: asking every table about every other is quadratic
         self.incoming: dict[ir.QName, list[tuple[ir.Table, ir.ForeignKey]]] = {}
-        self.users: dict[str, list[tuple[ir.Table, ir.Column]]] = {}
+        self.users = users if users is not None else {}
         for t in sorted(schema.tables, key=table_key):
             for fk in t.foreign_keys:
                 self.incoming.setdefault(fk.ref_table, []).append((t, fk))
-            for c in t.columns:
-                self.users.setdefault(_strip_array(c.type), []).append((t, c))
+            if users is None:
+                for type_text, column in type_users(t):
+                    self.users.setdefault(type_text, []).append((t.name, column))
         self.rows: dict[ir.QName, list[ir.Rows]] = {}
         for r in schema.rows:
             self.rows.setdefault(r.table, []).append(r)
@@ -179,6 +183,16 @@ _N = TypeVar("_N", bound=_Named)
 
 def by_name(items: Iterable[_N]) -> list[_N]:
     return sorted(items, key=lambda x: x.name)
+
+
+def type_users(t: ir.Table) -> list[tuple[str, str]]:
+    """(type, column) for each column of `t` whose type may be an enum or a domain."""
+    out = []
+    for c in t.columns:
+        type_text = _strip_array(c.type)
+        if base_of(type_text) not in BUILTIN:
+            out.append((type_text, c.name))
+    return out
 
 
 def _strip_array(type_text: str) -> str:
@@ -438,8 +452,8 @@ def rows_view(rows: ir.Rows) -> RowsView:
 
 def _users_of(name: ir.QName, ctx: Context) -> tuple[str, ...]:
     # columns spell a user type as format_type does (quoted where needed)
-    return tuple(ctx.table_link(t.name, (c.name,))
-                 for t, c in ctx.users.get(display(name), ()))
+    return tuple(ctx.table_link(table, (column,))
+                 for table, column in ctx.users.get(display(name), ()))
 
 
 def enum_view(enum: ir.Enum, anchor: str, ctx: Context) -> TypeView:

@@ -7,7 +7,7 @@ here, so they cannot disagree. All quoting goes through `compiler.names`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import singledispatch
 from typing import Any
@@ -69,33 +69,64 @@ def units(plan: Plan) -> list[Unit]:
     return out
 
 
+# A step as script text: (phase, transactional, isolated, pieces). A piece is one block of
+# the step (its statements, the first after the step's comment lines), each line preceded by a
+# newline, so a script is pieces joined. Plain tuples: a large schema's build keeps its
+# tables' steps in the cache and reads a hundred thousand of them back.
+StepText = tuple[int, bool, bool, tuple[str, ...]]
+
+
+def step_text(op: o.Op, verbose: bool = False) -> StepText:
+    pieces = []
+    for i, block in enumerate(op_blocks(op)):
+        lines = [*_comment_lines(op, verbose), *block] if i == 0 else block
+        pieces.append("\n" + "".join("\n" + line for line in lines))
+    return (int(op.phase), op.transactional, op.isolated, tuple(pieces))
+
+
 def render_script(plan: Plan, *, title: str | None = None) -> str:
-    lines = [HEADER]
+    return script_text(
+        [step_text(op, plan.existing) for op in plan.steps], title=title,
+        withheld=[describe(op) for op in plan.withheld],
+        timeouts=(plan.lock_timeout, plan.statement_timeout) if plan.existing else None)
+
+
+def script_text(steps: Iterable[StepText], *, title: str | None = None,
+                withheld: Iterable[str] = (), timeouts: tuple[str, str] | None = None) -> str:
+    """The whole file: steps grouped into transactions exactly as `units` groups ops."""
+    out = [HEADER]
     if title:
-        lines.append(f"-- {title}")
-    for op in plan.withheld:
-        lines.append(f"-- WITHHELD (needs --allow-destructive): {describe(op)}")
-    if not plan.steps:
-        lines.append("-- no changes")
-        return "\n".join(lines) + "\n"
-    if plan.existing:
+        out.append(f"\n-- {title}")
+    out += [f"\n-- WITHHELD (needs --allow-destructive): {w}" for w in withheld]
+    n = len(out)
+    if timeouts:
         # fail fast instead of queueing behind a long transaction (and blocking everyone
         # queued behind us); a step that needs longer is retried, not waited on
-        lines += ["", f"SET lock_timeout = '{plan.lock_timeout}';",
-                  f"SET statement_timeout = '{plan.statement_timeout}';"]
-    commented: set[int] = set()
-    for unit in units(plan):
-        if unit.transactional:
-            lines += ["", "BEGIN;"]
-        for op, stmts in unit.parts:
-            lines.append("")
-            if id(op) not in commented:
-                lines += _comment_lines(op, plan.existing)
-                commented.add(id(op))
-            lines += stmts
-        if unit.transactional:
-            lines += ["", "COMMIT;"]
-    return "\n".join(lines) + "\n"
+        out += ["\n", f"\nSET lock_timeout = '{timeouts[0]}';",
+                f"\nSET statement_timeout = '{timeouts[1]}';"]
+    in_transaction = False
+    count = 0
+    for _phase, transactional, isolated, pieces in steps:
+        if transactional and not isolated and len(pieces) == 1:
+            if in_transaction and count >= MAX_STEPS_PER_TRANSACTION:
+                out.append("\n\nCOMMIT;")
+                in_transaction = False
+            if not in_transaction:
+                out.append("\n\nBEGIN;")
+                in_transaction, count = True, 0
+            out.append(pieces[0])
+            count += 1
+            continue
+        if in_transaction:
+            out.append("\n\nCOMMIT;")
+            in_transaction = False
+        for piece in pieces:
+            out += ["\n\nBEGIN;", piece, "\n\nCOMMIT;"] if transactional else [piece]
+    if in_transaction:
+        out.append("\n\nCOMMIT;")
+    if len(out) == n + (3 if timeouts else 0):
+        return "".join(out[:n]) + "\n-- no changes\n"
+    return "".join(out) + "\n"
 
 
 def _comment_lines(op: o.Op, verbose: bool) -> list[str]:
