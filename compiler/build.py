@@ -2,10 +2,12 @@
 
 Contract: `build_outputs(schema)` returns {file name: text}, byte-identical for the same
 schema. The DDL is `plan(diff(EMPTY, schema))` through the one SQL writer (DESIGN principle 2).
-A large schema's docs are written in a forked child while this process writes the DDL: the
-two are independent and each takes about a second per 10,000 tables. A large schema loaded
-from unchanged files gets the outputs of its last build back from the cache: one slot per
-set of files, so editing does not pile up entries of megabytes each.
+`build_directory(path)` is the command: it loads the schema itself, so that a large schema
+built before is built again from the parts of its last build, compiling only the tables an
+edit can change (`compiler.incremental`); a large schema built for the first time leaves its
+parts for the next build. A large schema's docs are written in a forked child while this
+process writes the DDL: the two are independent and each takes about a second per 10,000
+tables.
 """
 
 from __future__ import annotations
@@ -15,42 +17,83 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Generic, TypeVar
 
-from compiler import cache, ir
+from compiler import cache, incremental, ir
 from compiler.diff import diff
 from compiler.generators.sql import render_script
-from compiler.load import compiled_from
+from compiler.incremental import TITLE, Build
+from compiler.load import parse_sources, read_sources
 from compiler.memory import paused_gc
 from compiler.plan import make_plan
+from compiler.validate import TableWarnings, compile_files_by_table
+
+T = TypeVar("T")
 
 # below this, forking costs more than rendering the docs alongside saves
 _PARALLEL_TABLES = 1500
-# below this, rendering is quicker than reading back megabytes of cached output
-_CACHED_TABLES = 500
+# below this, building in full is quicker than reading back megabytes of earlier parts
+INCREMENTAL_TABLES = 500
 
 
 def ddl(schema: ir.Schema) -> str:
     plan = make_plan(diff(ir.EMPTY, schema))
-    return render_script(
-        plan, title="DDL for an empty database: psql -v ON_ERROR_STOP=1 -f schema.sql")
+    return render_script(plan, title=TITLE)
 
 
 def build_outputs(schema: ir.Schema) -> dict[str, str]:
-    origin = compiled_from(schema) if len(schema.tables) >= _CACHED_TABLES else None
-    if origin is None:
-        return _render(schema)
-    layout, sources = origin
-    slot = cache.cache_dir("build") / layout
-    key = hashlib.sha256(f"{sources}\0{_code_digest()}".encode()).hexdigest()
-    if cache.read(slot.with_suffix(".key"), str) == key:  # spares reading a stale entry
-        stored = cache.read(slot.with_suffix(".pickle"), tuple)
-        if stored is not None and len(stored) == 2 and stored[0] == key:
-            outputs: dict[str, str] = stored[1]
-            return outputs
-    outputs = _render(schema)
-    cache.write(slot.with_suffix(".pickle"), (key, outputs))
-    cache.write(slot.with_suffix(".key"), key)
-    return outputs
+    from compiler.generators.markdown import render_markdown
+
+    with paused_gc():  # both passes allocate a great deal and free it all by refcount
+        docs = _Forked(lambda: render_markdown(schema), len(schema.tables))
+        try:
+            sql = ddl(schema)
+        except BaseException:
+            docs.abandon()
+            raise
+        return {"schema.sql": sql, "schema.md": docs.result()}
+
+
+def build_directory(root: Path, *, use_cache: bool = True) -> Build:
+    """Load and build the schema under `root`; errors raise as `load_schema` raises them."""
+    sources = read_sources(root)
+    with paused_gc():
+        if use_cache:
+            quick = incremental.rebuild(root, sources, _code_digest())
+            if quick is not None:
+                return quick
+        files = parse_sources(sources, use_cache=use_cache)
+        schema, warnings, by_table = compile_files_by_table(files)
+        if not use_cache or len(schema.tables) < INCREMENTAL_TABLES:
+            return Build(build_outputs(schema), warnings, len(schema.tables))
+        facts = [incremental.file_facts(f) for f in files]
+        whole = incremental.whole_schema(facts)
+        if whole is None:  # objects only a full build handles
+            return Build(build_outputs(schema), warnings, len(schema.tables))
+        parts = _all_parts(schema, whole, by_table)
+        built = incremental.assemble(whole, parts)
+        incremental.remember(root, sources, facts, whole, parts, _code_digest())
+        return built
+
+
+def _all_parts(schema: ir.Schema, whole: incremental.Whole,
+               by_table: dict[ir.QName, TableWarnings]
+               ) -> dict[incremental.Name, incremental.TableParts]:
+    """Every table's parts, the pages rendered in a child while this process makes the steps."""
+    from compiler.generators.markdown import table_page
+    from compiler.generators.markdown_tables import Context
+
+    ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
+    pages = _Forked(lambda: [table_page(t, ctx) for t in schema.tables], len(schema.tables))
+    try:
+        steps = incremental.table_steps(schema.tables, whole.later)
+    except BaseException:
+        pages.abandon()
+        raise
+    return {incremental.name_of(t.name): incremental.TableParts(first, later, page,
+                                                                by_table[t.name])
+            for t, (first, later), page in zip(schema.tables, steps, pages.result(),
+                                               strict=True)}
 
 
 @functools.cache
@@ -66,31 +109,16 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def _render(schema: ir.Schema) -> dict[str, str]:
-    from compiler.generators.markdown import render_markdown
+class _Forked(Generic[T]):
+    """`make()` run in a forked child when `size` tables make that worth it, its result read
+    back through a pipe. Where fork is missing or the child fails, `result()` runs `make()`
+    here instead: the output never depends on whether the child worked."""
 
-    with paused_gc():  # both passes allocate a great deal and free it all by refcount
-        if len(schema.tables) < _PARALLEL_TABLES or (os.cpu_count() or 1) < 2:
-            return {"schema.sql": ddl(schema), "schema.md": render_markdown(schema)}
-        docs = _Forked(lambda: render_markdown(schema))
-        try:
-            sql = ddl(schema)
-        except BaseException:
-            docs.abandon()
-            raise
-        return {"schema.sql": sql, "schema.md": docs.result()}
-
-
-class _Forked:
-    """`make()` run in a forked child, its text read back through a pipe. Where fork is
-    missing or the child fails, `result()` runs `make()` here instead: the output never
-    depends on whether the child worked."""
-
-    def __init__(self, make: Callable[[], str]) -> None:
+    def __init__(self, make: Callable[[], T], size: int) -> None:
         self._make = make
         self._pid = 0
         self._read_end = -1
-        if not hasattr(os, "fork"):
+        if not hasattr(os, "fork") or size < _PARALLEL_TABLES or (os.cpu_count() or 1) < 2:
             return
         read_end, write_end = os.pipe()
         pid = os.fork()
@@ -99,7 +127,7 @@ class _Forked:
             try:
                 os.close(read_end)
                 with os.fdopen(write_end, "wb") as out:
-                    out.write(make().encode("utf-8"))
+                    out.write(cache.dumps(make()))
                 code = 0
             finally:
                 os._exit(code)
@@ -113,7 +141,7 @@ class _Forked:
             os.waitpid(self._pid, 0)
             self._pid = 0
 
-    def result(self) -> str:
+    def result(self) -> T:
         if not self._pid:
             return self._make()
         with os.fdopen(self._read_end, "rb") as pipe:
@@ -121,4 +149,5 @@ class _Forked:
         _, status = os.waitpid(self._pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
             return self._make()
-        return data.decode("utf-8")
+        made: T = cache.loads(data)
+        return made

@@ -96,10 +96,19 @@ def build(
 
     Example: schemac build --schema schema --out generated
     """
-    from compiler.build import build_outputs
+    from compiler.build import build_directory
 
-    schema = _load(schema_dir, quiet_warnings=quiet or check)
-    outputs = build_outputs(schema)
+    try:
+        built = build_directory(schema_dir)
+    except CompileError as err:
+        _report(err.diagnostics)
+        raise typer.Exit(int(Exit.BAD_INPUT)) from None
+    except UserError as err:
+        _fail(Exit.BAD_INPUT, f"error: {err}")
+    if not (quiet or check):
+        for w in built.warnings:
+            _err(render(w))
+    outputs = built.outputs
     if check:
         stale = [name for name, text in outputs.items()
                  if _read_or_none(out / name) != text]
@@ -117,7 +126,7 @@ def build(
     except OSError as err:
         _fail(Exit.BAD_INPUT, f"error: cannot write {out}: {err.strerror}")
     typer.echo(f"wrote {', '.join(str(out / n) for n in outputs)} "
-               f"({len(schema.tables)} tables)")
+               f"({built.tables} tables)")
 
 
 def _read_or_none(path: Path) -> str | None:

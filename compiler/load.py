@@ -7,9 +7,9 @@ text raise one `CompileError` holding the diagnostics of every file.
 
 The cache lives outside the repository (`$XDG_CACHE_HOME/schemac`, or `SCHEMAC_CACHE_DIR`),
 keyed by the file's path, its bytes, the grammar and the compiler version, so an edit to one
-file of a large schema re-parses that file alone. `compiled_from(schema)` tells `build`
-which sources the schema loaded last came from, so that it can reuse their outputs.
-Parsing and reading the cache run without the cyclic collector (`compiler.memory`).
+file of a large schema re-parses that file alone. `read_sources` and `parse_sources` are the
+two halves of loading, for `build`, which looks at the sources before it parses. Parsing
+and reading the cache run without the cyclic collector (`compiler.memory`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,17 @@ from compiler.validate import compile_files
 
 
 def load_schema(path: Path | str, *, use_cache: bool = True) -> tuple[Schema, list[Diagnostic]]:
-    files = schema_files(Path(path))
-    sources = [(_display(f), read_text(f)) for f in files]
+    with paused_gc():
+        return compile_files(parse_sources(read_sources(Path(path)), use_cache=use_cache))
+
+
+def read_sources(path: Path) -> list[tuple[str, str]]:
+    """(name as diagnostics show it, text) of every `.schema` file under `path`, in order."""
+    return [(_display(f), read_text(f)) for f in schema_files(path)]
+
+
+def parse_sources(sources: list[tuple[str, str]], *, use_cache: bool = True) -> list[ParsedFile]:
+    """Each source parsed (or read back from the cache); one `CompileError` for them all."""
     with paused_gc():
         results: dict[str, ParsedFile | CompileError] = {}
         misses: list[tuple[str, str]] = []
@@ -46,34 +55,12 @@ def load_schema(path: Path | str, *, use_cache: bool = True) -> tuple[Schema, li
                     for d in r.diagnostics]
         if problems:
             raise CompileError(problems)
-        schema, warnings = compile_files([r for name, _ in sources
-                                          if isinstance(r := results[name], ParsedFile)])
-    global _last_loaded
-    _last_loaded = (schema, *_digests(sources)) if use_cache else None
-    return schema, warnings
+        return [r for name, _ in sources if isinstance(r := results[name], ParsedFile)]
 
 
-# The schema this process loaded last, with the digests of its sources: lets `build` find
-# the outputs of an unchanged schema without rendering, or even comparing, its IR.
-_last_loaded: tuple[Schema, str, str] | None = None
-
-
-def compiled_from(schema: Schema) -> tuple[str, str] | None:
-    """`(layout, sources)` when `schema` is the one this process loaded last (with the
-    cache on): `layout` names its set of files, `sources` their contents and the compiler's
-    parse salt. None for any other schema."""
-    if _last_loaded is None or _last_loaded[0] is not schema:
-        return None
-    return _last_loaded[1], _last_loaded[2]
-
-
-def _digests(sources: list[tuple[str, str]]) -> tuple[str, str]:
-    layout = hashlib.sha256(_salt())
-    contents = hashlib.sha256(_salt())
-    for name, text in sources:
-        layout.update(name.encode() + b"\0")
-        contents.update(name.encode() + b"\0" + hashlib.sha256(text.encode()).digest())
-    return layout.hexdigest(), contents.hexdigest()
+def source_key(name: str, text: str) -> str:
+    """A file's identity for the caches: its name, its bytes and the compiler's parse salt."""
+    return hashlib.sha256(b"\0".join([_salt(), name.encode(), text.encode()])).hexdigest()
 
 
 # Parsing is the costly pass (pure-Python LALR). A large schema is parsed in parallel: big
@@ -226,8 +213,19 @@ def _display(path: Path) -> str:
 
 
 def _cache_path(name: str, text: str) -> Path:
-    key = hashlib.sha256(b"\0".join([_salt(), name.encode(), text.encode()])).hexdigest()
+    key = source_key(name, text)
     return cache.cache_dir("parse") / key[:2] / f"{key}.pickle"
+
+
+def cached_parse(name: str, text: str) -> ParsedFile:
+    """The file's parse from the cache, else parsed now (and stored)."""
+    hit = _cache_get(name, text)
+    if hit is not None:
+        return hit
+    outcome = _parse_and_store(name, text, True)
+    if isinstance(outcome, CompileError):
+        raise outcome
+    return outcome
 
 
 def _cache_get(name: str, text: str) -> ParsedFile | None:

@@ -55,6 +55,13 @@ def compile_files_by_table(files: Iterable[ParsedFile]) -> tuple[
     return schema, [d for d in v.diagnostics if d.severity == Severity.WARNING], v.by_table
 
 
+def enum_errors(enums: Iterable[ir.Enum]) -> list[Diagnostic]:
+    v = _Validator()
+    for e in enums:
+        v._check_enum(e)
+    return v.diagnostics
+
+
 def resolve_tables(tables: dict[ir.QName, ir.Table], enums: Iterable[ir.Enum],
                    checked: Iterable[ir.QName], context: Iterable[ir.QName]
                    ) -> dict[ir.QName, tuple[ir.Table, TableWarnings]] | None:

@@ -1,10 +1,10 @@
-"""A build that reuses the caches writes exactly what a cold build writes.
+"""A build that reuses the last build's parts writes exactly what a cold build writes.
 
-A schema large enough for every shortcut of `schemac build` (files parsed in parallel, their
-parses and the outputs kept in the cache) is built, one file is edited, and it is built
-again with the cache; every output must be byte-for-byte what a build without any cache
-writes. Edits: a column changed, a table added, a table removed, a table that another file
-references changed, a foreign key added across files, and nothing at all.
+A schema large enough for every shortcut of `schemac build` (files parsed in parallel, each
+table's parts of the outputs kept for the next build) is built, one edit is made, and it is
+built again from those parts; the outputs and warnings must be byte-for-byte what a build
+without any cache gives, and the rebuild must really have been incremental. An edit that
+makes the schema wrong falls back to the full build and reports exactly its errors.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from compiler import build, load
-from compiler.build import build_outputs
-from compiler.load import load_schema
+from compiler import build, incremental, load
+from compiler.build import build_directory
+from compiler.errors import CompileError, render
+from compiler.load import read_sources
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = 600  # above build._CACHED_TABLES, and above load._PARALLEL_BYTES of source
+TABLES = 600  # above build.INCREMENTAL_TABLES, and above load._PARALLEL_BYTES of source
 
 
 def _generate(out: Path) -> None:
@@ -68,12 +69,71 @@ def add_a_foreign_key_across_files(d: Path) -> None:
          "  other_id int references account_00000(id) on delete set null")
 
 
+def add_a_column_early_in_a_file(d: Path) -> None:
+    # every table below it in the file moves down a line
+    _sub(d / "0004.schema", r"^  name (varchar\(\d+\) not null)$", "  name \\1\n  nickname text")
+
+
+def add_an_enum_value(d: Path) -> None:
+    _sub(d / "0002.schema", r"^enum (status_b\d+) \{ active, ", "enum \\1 { fresh, active, ")
+
+
+def make_a_reference_cycle(d: Path) -> None:
+    # a table of the first file comes to reference one of the last: created later
+    last = sorted(d.glob("*.schema"))[-1].read_text(encoding="utf-8")
+    target = re.findall(r"^table (\w+) \{", last, flags=re.MULTILINE)[-1]
+    _sub(d / "0000.schema", r"^  /// Primary key\n  id serial primary key$",
+         f"  /// Primary key\n  id serial primary key\n  late_id int references {target}(id)\n"
+         "  index (late_id)")
+
+
+def add_a_file(d: Path) -> None:
+    (d / "9999-extra.schema").write_text(
+        '/// Added later\ntable extra_table {\n  id serial primary key\n'
+        '  owner_id int not null references account_00000(id)\n}\n', encoding="utf-8")
+
+
+def remove_the_last_file(d: Path) -> None:
+    sorted(d.glob("*.schema"))[-1].unlink()
+
+
+def a_foreign_key_without_an_index(d: Path) -> None:
+    _sub(d / "0007.schema", r"^  /// Primary key\n  id serial primary key$",
+         "  /// Primary key\n  id serial primary key\n"
+         "  extra_id int references account_00000(id)")
+
+
 def nothing(_d: Path) -> None:
     pass
 
 
 EDITS = [change_a_column, add_a_table, remove_a_table, change_a_referenced_table,
-         add_a_foreign_key_across_files, nothing]
+         add_a_foreign_key_across_files, add_a_column_early_in_a_file, add_an_enum_value,
+         make_a_reference_cycle, add_a_file, remove_the_last_file,
+         a_foreign_key_without_an_index, nothing]
+
+
+def a_reference_to_a_missing_table(d: Path) -> None:
+    _sub(d / "0006.schema", r"^  /// Primary key\n  id serial primary key$",
+         "  /// Primary key\n  id serial primary key\n  gone_id int references no_such_table(id)")
+
+
+def a_name_declared_twice(d: Path) -> None:
+    with (d / "0008.schema").open("a", encoding="utf-8") as f:
+        f.write("\ntable account_00000 {\n  id serial primary key\n}\n")
+
+
+def a_syntax_error(d: Path) -> None:
+    _sub(d / "0003.schema", r"^  name ", "  name name ")
+
+
+def a_referenced_key_changes_type(d: Path) -> None:
+    # the tables of other files that reference it, unchanged, no longer match
+    _sub(d / "0000.schema", r"^  id serial primary key$", "  id bigserial primary key")
+
+
+ERRORS = [a_reference_to_a_missing_table, a_name_declared_twice, a_syntax_error,
+          a_referenced_key_changes_type]
 
 
 @pytest.fixture(scope="module")
@@ -83,27 +143,49 @@ def schema_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
-@pytest.mark.parametrize("edit", EDITS, ids=lambda e: e.__name__)
-def test_a_rebuild_after_an_edit_writes_what_a_cold_build_writes(
-        edit: Callable[[Path], None], schema_dir: Path, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def _copy(schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d = tmp_path / "schema"
     d.mkdir()
     for f in schema_dir.glob("*.schema"):
         (d / f.name).write_bytes(f.read_bytes())
     assert sum(f.stat().st_size for f in d.glob("*.schema")) > load._PARALLEL_BYTES
     monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
+    return d
 
-    schema, _ = load_schema(d)  # fills the parse cache and the output cache
-    assert len(schema.tables) >= build._CACHED_TABLES
-    before = build_outputs(schema)
+
+@pytest.mark.parametrize("edit", EDITS, ids=lambda e: e.__name__)
+def test_a_rebuild_after_an_edit_writes_what_a_cold_build_writes(
+        edit: Callable[[Path], None], schema_dir: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    before = build_directory(d)  # leaves its parts for the next build
+    assert before.tables >= build.INCREMENTAL_TABLES
     edit(d)
-    warm, _ = load_schema(d)
-    rebuilt = build_outputs(warm)
+    rebuilt = incremental.rebuild(d, read_sources(d), build._code_digest())
+    assert rebuilt is not None, "the edit was not handled incrementally"
 
-    cold_schema, _ = load_schema(d, use_cache=False)
-    cold = build_outputs(cold_schema)
-    assert rebuilt.keys() == cold.keys()
-    for name in cold:
-        assert rebuilt[name].encode() == cold[name].encode(), name
-    assert (rebuilt == before) == (edit is nothing)
+    cold = build_directory(d, use_cache=False)
+    assert rebuilt.outputs.keys() == cold.outputs.keys()
+    for name in cold.outputs:
+        assert rebuilt.outputs[name].encode() == cold.outputs[name].encode(), name
+    assert [render(w) for w in rebuilt.warnings] == [render(w) for w in cold.warnings]
+    assert (rebuilt.outputs == before.outputs) == (edit is nothing)
+    # and the next build, from the parts this one left, is the same again
+    again = build_directory(d)
+    assert again.outputs == cold.outputs
+
+
+@pytest.mark.parametrize("edit", ERRORS, ids=lambda e: e.__name__)
+def test_an_edit_that_breaks_the_schema_reports_what_a_cold_build_reports(
+        edit: Callable[[Path], None], schema_dir: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    build_directory(d)
+    edit(d)
+    assert incremental.rebuild(d, read_sources(d), build._code_digest()) is None
+    with pytest.raises(CompileError) as warm:
+        build_directory(d)
+    with pytest.raises(CompileError) as cold:
+        build_directory(d, use_cache=False)
+    assert [render(x) for x in warm.value.diagnostics] == [
+        render(x) for x in cold.value.diagnostics]

@@ -1,0 +1,419 @@
+"""A large schema built again after an edit: only the tables the edit can change are compiled;
+every other table's share of the outputs comes from the last build.
+
+Contract: `rebuild(sources)` returns the build (outputs and warnings) byte for byte as a
+build without any cache gives it, or None when it cannot: no earlier build of these files, a
+file declaring objects other than tables, types and schemas, or any error (the caller then
+builds in full, which reports errors as always). `remember(...)` keeps a full build's parts
+for the next one; `eligible(files)` says whether a schema is built this way at all.
+
+How. Each file has `FileFacts`, kept by its content as parses are: per table, a digest of
+the text it was parsed from, the tables it refers to and the names it takes. A table's parts
+of the outputs (its steps in the DDL, its page and ER lines in the docs, its warnings) are a
+function of its own text and of a few things beyond it: the tables it refers to (targets,
+parents and theirs), the tables that refer to it (its page lists them), the anchors of all of
+those, the enums and domains its columns use, and which of its foreign keys wait for the end
+of a reference cycle. A digest of exactly these is the table's key among the stored parts.
+Tables whose key is missing are compiled from the parses of the files that hold them and
+their neighbours; what spans the whole schema (names declared twice, unknown types, creation
+order, anchors, counts) is worked out from the facts alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import operator
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from compiler import cache, ir
+from compiler.diff import creation_order, diff, new_table_ops
+from compiler.errors import CompileError, Diagnostic
+from compiler.generators.markdown import (
+    DocumentAnchors,
+    TablePage,
+    assemble_markdown,
+    document_anchors,
+    table_page,
+)
+from compiler.generators.markdown_tables import Context
+from compiler.generators.sql import StepText, script_text, step_text
+from compiler.names import too_long
+from compiler.parsed import ParsedFile
+from compiler.types import BUILTIN, base_of
+from compiler.validate import EXTENSION_TYPES, TableWarnings, enum_errors, resolve_tables
+
+TITLE = "DDL for an empty database: psql -v ON_ERROR_STOP=1 -f schema.sql"
+
+# (schema, name): a table's name as plain data, quick to store and to read back
+Name = tuple[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class TableFacts:
+    name: Name
+    source: bytes  # digest of the text it was parsed from, and of its section
+    foreign_keys: tuple[tuple[str, Name], ...]  # (constraint, referenced table)
+    parents: tuple[Name, ...]  # inherited tables, or the partitioned one
+    relations: tuple[str, ...]  # its indexes, primary key and unique constraints
+    types: tuple[str, ...]  # enums or domains its columns may name
+
+
+@dataclass(frozen=True, slots=True)
+class FileFacts:
+    path: str
+    simple: bool  # tables, enums, domains, extensions, schemas and sections only
+    sections: tuple[str, ...]
+    namespaces: tuple[ir.Namespace, ...]
+    extensions: tuple[ir.Extension, ...]
+    enums: tuple[ir.Enum, ...]
+    domains: tuple[ir.Domain, ...]
+    type_bases: tuple[str, ...]  # every type the file names, as validation looks it up
+    tables: tuple[TableFacts, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableParts:
+    """A table's share of the outputs."""
+
+    first: tuple[StepText, ...]  # creating it: table, comments, indexes
+    later: tuple[StepText, ...]  # foreign keys added once every table exists
+    page: TablePage
+    warnings: TableWarnings
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    outputs: dict[str, str]
+    warnings: list[Diagnostic]
+    tables: int
+
+
+@dataclass(slots=True)
+class _Store:
+    """What the last build of a set of files left: facts by file key, parts by table key."""
+
+    facts: dict[str, FileFacts]
+    parts: dict[bytes, TableParts]
+
+
+def eligible(files: Sequence[ParsedFile]) -> bool:
+    return all(_simple(f) for f in files)
+
+
+def file_facts(f: ParsedFile) -> FileFacts:
+    return FileFacts(
+        path=f.path, simple=_simple(f), sections=tuple(f.sections),
+        namespaces=tuple(f.namespaces), extensions=tuple(f.extensions), enums=tuple(f.enums),
+        domains=tuple(f.domains),
+        type_bases=tuple(sorted({base_of(text) for text, _ in f.type_uses})),
+        tables=tuple(_table_facts(t, source)
+                     for t, source in zip(f.tables, f.table_sources, strict=True)))
+
+
+def _simple(f: ParsedFile) -> bool:
+    return not (f.rows or f.sequences or f.functions or f.views or f.triggers or f.policies
+                or f.grants) and not any(t.row_security or t.force_row_security
+                                         for t in f.tables)
+
+
+def _table_facts(t: ir.Table, source: bytes) -> TableFacts:
+    types: set[str] = set()
+    for c in t.columns:
+        base = base_of(c.type)
+        if base not in BUILTIN:
+            types |= {base, _strip_array(c.type)}
+    relations = [ix.name for ix in t.indexes] + [u.name for u in t.uniques]
+    if t.primary_key:
+        relations.append(t.primary_key.name)
+    return TableFacts(
+        name=name_of(t.name),
+        source=hashlib.blake2b(source + b"\0" + (t.section or "").encode() + b"\0"
+                               + str(t.section is None).encode(), digest_size=16).digest(),
+        foreign_keys=tuple((fk.name, name_of(fk.ref_table)) for fk in t.foreign_keys),
+        parents=tuple(name_of(p) for p in (*t.inherits, *((t.partition_of,) if t.partition_of
+                                                         else ()))),
+        relations=tuple(relations), types=tuple(sorted(types)))
+
+
+def name_of(q: ir.QName) -> Name:
+    return (q.schema, q.name)
+
+
+def _qname(n: Name) -> ir.QName:
+    return ir.QName(schema=n[0], name=n[1])
+
+
+def _strip_array(type_text: str) -> str:
+    while type_text.endswith("[]"):
+        type_text = type_text.removesuffix("[]")
+    return type_text
+
+
+# --- the store -------------------------------------------------------------------------------
+
+
+def _store_path(layout: str) -> Path:
+    return cache.cache_dir("build") / f"{layout}.pickle"
+
+
+def _layout(root: Path, salt: str) -> str:
+    """One store per schema directory: each build replaces the last one's, so editing does
+    not pile up entries of megabytes each."""
+    return hashlib.sha256(f"{salt}\0{root.resolve()}".encode()).hexdigest()
+
+
+def _read_store(layout: str) -> _Store | None:
+    return cache.read(_store_path(layout), _Store)
+
+
+def _write_store(layout: str, store: _Store) -> None:
+    cache.write(_store_path(layout), store)
+
+
+# --- the whole schema, from the facts ---------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Whole:
+    """What spans the whole schema, worked out from the files' facts."""
+
+    meta: ir.Schema  # every object but the tables
+    tables: list[TableFacts]  # in declaration order
+    by_name: dict[Name, TableFacts]
+    home: dict[Name, int]  # the index of the file declaring each table
+    anchors: DocumentAnchors
+    later: dict[Name, frozenset[str]]  # foreign keys added after every table exists
+    order: list[Name]  # creation order
+
+
+def whole_schema(facts: Sequence[FileFacts]) -> Whole | None:
+    """None when the schema has something `compile_files` would report as an error across
+    tables, or something only the full build handles."""
+    if not all(f.simple for f in facts):
+        return None
+    tables = [t for f in facts for t in f.tables]
+    by_name = {t.name: t for t in tables}
+    enums = {e.name: e for f in facts for e in f.enums}
+    domains = {d.name: d for f in facts for d in f.domains}
+    if (len(by_name) < len(tables) or len(enums) < sum(len(f.enums) for f in facts)
+            or len(domains) < sum(len(f.domains) for f in facts)):
+        return None  # declared twice
+    if any(too_long(n.name) for n in [*enums, *domains]) or any(too_long(n[1]) for n in by_name):
+        return None
+    taken: set[tuple[str, str]] = set()
+    count = 0
+    for t in tables:
+        taken.add(t.name)
+        taken.update((t.name[0], r) for r in t.relations)
+        count += 1 + len(t.relations)
+    if len(taken) < count:
+        return None  # a name used twice in one schema's relation namespace
+    extensions = {e.name: e for f in facts for e in f.extensions}
+    known = {_display(n) for n in enums} | {_display(n) for n in domains}
+    known |= {t for e in extensions for t in EXTENSION_TYPES.get(e, ())}
+    if any(b not in BUILTIN and b not in known for f in facts for b in f.type_bases):
+        return None
+    if enum_errors(enums.values()):
+        return None
+
+    used = {n[0] for n in by_name} | {n.schema for n in [*enums, *domains]}
+    namespaces = {n.name: n for f in facts for n in f.namespaces}
+    for s in sorted(used - namespaces.keys() - {"public"}):
+        namespaces[s] = ir.Namespace(name=s)
+    meta = ir.Schema(
+        namespaces=tuple(namespaces[k] for k in sorted(namespaces) if k != "public"),
+        extensions=tuple(extensions[k] for k in sorted(extensions)),
+        enums=tuple(enums[k] for k in sorted(enums)),
+        domains=tuple(domains[k] for k in sorted(domains)),
+        sections=tuple(dict.fromkeys(s for f in facts for s in f.sections)))
+    anchors = document_anchors(meta, [_qname(n) for n in by_name])
+
+    order = creation_order({t.name: [*(ref for _, ref in t.foreign_keys), *t.parents]
+                            for t in tables})
+    created: set[Name] = set()
+    later: dict[Name, frozenset[str]] = {}
+    for n in order:
+        later[n] = frozenset(fk for fk, ref in by_name[n].foreign_keys
+                             if ref not in created and ref != n)
+        created.add(n)
+    home = {t.name: i for i, f in enumerate(facts) for t in f.tables}
+    return Whole(meta, tables, by_name, home, anchors, later, order)
+
+
+def _keys(whole: Whole, salt: str) -> dict[Name, bytes]:
+    """Each table's key: a digest of everything its parts are made from (module docstring)."""
+    by_name = whole.by_name
+    incoming: dict[Name, set[Name]] = {}
+    for t in whole.tables:
+        for _, ref in t.foreign_keys:
+            incoming.setdefault(ref, set()).add(t.name)
+        for p in t.parents:
+            incoming.setdefault(p, set()).add(t.name)
+    type_digest = {_display(e.name): repr(e).encode() for e in whole.meta.enums}
+    type_digest |= {_display(d.name): repr(d).encode() for d in whole.meta.domains}
+    table_anchor = {name_of(q): a for q, a in whole.anchors.tables.items()}
+    type_anchor = whole.anchors.types
+    salt_bytes = salt.encode()
+    keys: dict[Name, bytes] = {}
+    for t in whole.tables:
+        h = hashlib.blake2b(salt_bytes, digest_size=20)
+        h.update(t.source)
+        h.update(table_anchor[t.name].encode())
+        for n in sorted(_reaches(t, by_name) | incoming.get(t.name, set())):
+            other = by_name.get(n)
+            h.update(b"\1" + (other.source if other else repr(n).encode())
+                     + table_anchor.get(n, "").encode())
+        for type_text in t.types:
+            h.update(b"\2" + type_text.encode() + b"\0" + type_digest.get(type_text, b"-")
+                     + type_anchor.get(type_text, "").encode())
+        h.update(b"\3" + "\0".join(sorted(whole.later[t.name])).encode())
+        keys[t.name] = h.digest()
+    return keys
+
+
+def _reaches(t: TableFacts, by_name: dict[Name, TableFacts]) -> set[Name]:
+    """Tables `t` looks up when it is checked: what its keys reference and its parents, with
+    every ancestor of those (a table is checked with its inherited columns)."""
+    out: set[Name] = set()
+    todo = [ref for _, ref in t.foreign_keys] + list(t.parents)
+    while todo:
+        n = todo.pop()
+        if n in out:
+            continue
+        out.add(n)
+        other = by_name.get(n)
+        if other is not None:
+            todo += other.parents
+    return out
+
+
+def _display(q: ir.QName) -> str:
+    from compiler.names import display
+
+    return display(q)
+
+
+# --- parts and outputs ------------------------------------------------------------------------
+
+
+def table_steps(tables: Iterable[ir.Table], later: dict[Name, frozenset[str]]
+                ) -> list[tuple[tuple[StepText, ...], tuple[StepText, ...]]]:
+    """Each table's steps in the DDL: creating it, then its foreign keys in `later`."""
+    out = []
+    for t in tables:
+        first, after = new_table_ops(t, later[name_of(t.name)])
+        out.append((tuple(step_text(op) for op in first), tuple(step_text(op) for op in after)))
+    return out
+
+
+def table_parts(resolved: dict[ir.QName, ir.Table], wanted: Iterable[ir.QName],
+                warnings: dict[ir.QName, TableWarnings], anchors: DocumentAnchors,
+                later: dict[Name, frozenset[str]]) -> dict[Name, TableParts]:
+    """The parts of the `wanted` tables; `resolved` holds them and every table that refers
+    to one of them (their pages list those)."""
+    ctx = Context(ir.Schema(tables=tuple(resolved.values())), anchors.tables, anchors.types)
+    tables = [resolved[q] for q in wanted]
+    return {name_of(t.name): TableParts(first, after, table_page(t, ctx), warnings[t.name])
+            for t, (first, after) in zip(tables, table_steps(tables, later), strict=True)}
+
+
+def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
+    head = [step_text(op) for op in diff(ir.EMPTY, whole.meta)]
+    steps = [*head, *(s for n in whole.order for s in parts[n].first),
+             *(s for n in whole.order for s in parts[n].later)]
+    steps.sort(key=operator.itemgetter(0))  # stable: the diff's order within a phase
+    ddl = script_text(steps, title=TITLE)
+    pages = [parts[name_of(q)].page for q in whole.anchors.tables]  # anchors are in page order
+    docs = assemble_markdown(whole.meta, pages, whole.anchors)
+    tables = [parts[t.name].warnings for t in whole.tables]
+    warnings = [*(w for found, _ in tables for w in found),
+                *(w for _, linted in tables for w in linted)]
+    return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
+
+
+# --- the two entry points ----------------------------------------------------------------------
+
+
+def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str) -> Build | None:
+    from compiler.load import cached_parse, source_key
+
+    layout = _layout(root, salt)
+    store = _read_store(layout)
+    if store is None:
+        return None
+    file_keys = [source_key(name, text) for name, text in sources]
+    parsed: dict[int, ParsedFile] = {}
+    facts: list[FileFacts] = []
+    for i, ((name, text), key) in enumerate(zip(sources, file_keys, strict=True)):
+        known = store.facts.get(key)
+        if known is None:
+            try:
+                parsed[i] = cached_parse(name, text)
+            except CompileError:  # the full build reports it
+                return None
+            known = file_facts(parsed[i])
+        facts.append(known)
+    whole = whole_schema(facts)
+    if whole is None:
+        return None
+    keys = _keys(whole, salt)
+    missing = [t.name for t in whole.tables if keys[t.name] not in store.parts]
+    parts = {n: store.parts[k] for n, k in keys.items() if k in store.parts}
+    if missing:
+        made = _compile_some(missing, whole, sources, parsed)
+        if made is None:
+            return None
+        parts.update(made)
+    build = assemble(whole, parts)
+    if missing or len(store.parts) != len(keys) or set(store.facts) != set(file_keys):
+        _write_store(layout, _Store(
+            facts=dict(zip(file_keys, facts, strict=True)),
+            parts={keys[n]: p for n, p in parts.items()}))
+    return build
+
+
+def _compile_some(missing: list[Name], whole: Whole, sources: Sequence[tuple[str, str]],
+                  parsed: dict[int, ParsedFile]) -> dict[Name, TableParts] | None:
+    """The parts of the `missing` tables, compiled from the files holding them and the tables
+    around them; None on any error."""
+    from compiler.load import cached_parse
+
+    by_name = whole.by_name
+    wanted = set(missing)
+    referrers = {t.name for t in whole.tables
+                 if any(ref in wanted for _, ref in t.foreign_keys)
+                 or any(p in wanted for p in t.parents)} - wanted
+    needed = set(wanted) | referrers
+    for n in list(needed):
+        needed |= {r for r in _reaches(by_name[n], by_name) if r in by_name}
+    declared: dict[ir.QName, ir.Table] = {}
+    for i in sorted({whole.home[n] for n in needed}):
+        if i not in parsed:
+            try:
+                parsed[i] = cached_parse(*sources[i])
+            except CompileError:
+                return None
+        for t in parsed[i].tables:
+            if name_of(t.name) in needed:
+                declared[t.name] = t
+    checked = [_qname(n) for n in missing]
+    resolved = resolve_tables(declared, whole.meta.enums, checked,
+                              sorted(_qname(n) for n in referrers))
+    if resolved is None:
+        return None
+    return table_parts({q: r for q, (r, _) in resolved.items()}, checked,
+                       {q: w for q, (_, w) in resolved.items()}, whole.anchors, whole.later)
+
+
+def remember(root: Path, sources: Sequence[tuple[str, str]], facts: Sequence[FileFacts],
+             whole: Whole, parts: dict[Name, TableParts], salt: str) -> None:
+    """Keep a full build's parts for the next build of the same directory."""
+    from compiler.load import source_key
+
+    keys = _keys(whole, salt)
+    _write_store(_layout(root, salt), _Store(
+        facts={source_key(name, text): f for (name, text), f in zip(sources, facts,
+                                                                     strict=True)},
+        parts={keys[n]: p for n, p in parts.items()}))
