@@ -65,15 +65,19 @@ def build_directory(root: Path, *, use_cache: bool = True) -> Build:
         files = parse_sources(sources, use_cache=use_cache)
         schema, warnings, by_table = compile_files_by_table(files)
         if not use_cache or len(schema.tables) < INCREMENTAL_TABLES:
-            return Build(build_outputs(schema), warnings, len(schema.tables))
+            return Build(_encoded(build_outputs(schema)), warnings, len(schema.tables))
         facts = [incremental.file_facts(f) for f in files]
         whole = incremental.whole_schema(facts)
         if whole is None:  # objects only a full build handles
-            return Build(build_outputs(schema), warnings, len(schema.tables))
+            return Build(_encoded(build_outputs(schema)), warnings, len(schema.tables))
         parts = _all_parts(schema, whole, by_table)
         built = incremental.assemble(whole, parts)
         incremental.remember(root, sources, facts, whole, parts, _code_digest())
         return built
+
+
+def _encoded(outputs: dict[str, str]) -> dict[str, bytes]:
+    return {name: text.encode() for name, text in outputs.items()}
 
 
 def _all_parts(schema: ir.Schema, whole: incremental.Whole,
@@ -90,8 +94,8 @@ def _all_parts(schema: ir.Schema, whole: incremental.Whole,
     except BaseException:
         pages.abandon()
         raise
-    return {incremental.name_of(t.name): incremental.TableParts(first, later, page,
-                                                                by_table[t.name])
+    return {incremental.name_of(t.name): incremental.TableParts.of(first, later, page,
+                                                                   by_table[t.name])
             for t, (first, later), page in zip(schema.tables, steps, pages.result(),
                                                strict=True)}
 

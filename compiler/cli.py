@@ -108,10 +108,10 @@ def build(
     if not (quiet or check):
         for w in built.warnings:
             _err(render(w))
-    outputs = built.outputs
+    outputs = built.outputs  # compared and written as bytes: quicker than decoding text
     if check:
-        stale = [name for name, text in outputs.items()
-                 if _read_or_none(out / name) != text]
+        stale = [name for name, data in outputs.items()
+                 if _bytes_or_none(out / name) != data]
         if stale:
             _fail(Exit.DRIFT, f"stale: {', '.join(str(out / n) for n in stale)} "
                   "(run `schemac build`)")
@@ -119,14 +119,21 @@ def build(
         return
     try:
         out.mkdir(parents=True, exist_ok=True)
-        for name, text in outputs.items():
+        for name, data in outputs.items():
             path = out / name
-            if _read_or_none(path) != text:
-                path.write_text(text, encoding="utf-8")
+            if _bytes_or_none(path) != data:
+                path.write_bytes(data)
     except OSError as err:
         _fail(Exit.BAD_INPUT, f"error: cannot write {out}: {err.strerror}")
     typer.echo(f"wrote {', '.join(str(out / n) for n in outputs)} "
                f"({built.tables} tables)")
+
+
+def _bytes_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def _read_or_none(path: Path) -> str | None:

@@ -22,23 +22,26 @@ order, anchors, counts) is worked out from the facts alone.
 from __future__ import annotations
 
 import hashlib
-import operator
+import marshal
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, TypeVar
 
 from compiler import cache, ir
 from compiler.diff import creation_order, diff, new_table_ops
 from compiler.errors import CompileError, Diagnostic
+from compiler.frozen import replace
 from compiler.generators.markdown import (
     DocumentAnchors,
     TablePage,
-    assemble_markdown,
+    assemble_markdown_data,
     document_anchors,
     table_page,
 )
 from compiler.generators.markdown_tables import Context
-from compiler.generators.sql import StepText, script_text, step_text
+from compiler.generators.sql import StepRun, script_data, step_runs, step_text
 from compiler.names import too_long
 from compiler.parsed import ParsedFile
 from compiler.types import BUILTIN, base_of
@@ -73,26 +76,34 @@ class FileFacts:
     tables: tuple[TableFacts, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TableParts:
+class TableParts(NamedTuple):
     """A table's share of the outputs."""
 
-    first: tuple[StepText, ...]  # creating it: table, comments, indexes
-    later: tuple[StepText, ...]  # foreign keys added once every table exists
+    first: tuple[StepRun, ...]  # creating it: table, comments, indexes
+    later: tuple[StepRun, ...]  # foreign keys added once every table exists
     page: TablePage
-    warnings: TableWarnings
+    warnings: bytes  # its `TableWarnings`, stored; empty when it has none
+
+    @classmethod
+    def of(cls, first: tuple[StepRun, ...], later: tuple[StepRun, ...], page: TablePage,
+           warnings: TableWarnings) -> TableParts:
+        return cls(first, later, page, cache.dumps(warnings) if any(warnings) else b"")
+
+    def table_warnings(self) -> TableWarnings:
+        found: TableWarnings = cache.loads(self.warnings) if self.warnings else ((), ())
+        return found
 
 
 @dataclass(frozen=True, slots=True)
 class Build:
-    outputs: dict[str, str]
+    outputs: dict[str, bytes]  # UTF-8
     warnings: list[Diagnostic]
     tables: int
 
 
 @dataclass(slots=True)
 class _Store:
-    """What the last build of a set of files left: facts by file key, parts by table key."""
+    """What the last build of a directory left: facts by file key, parts by table key."""
 
     facts: dict[str, FileFacts]
     parts: dict[bytes, TableParts]
@@ -141,8 +152,11 @@ def name_of(q: ir.QName) -> Name:
     return (q.schema, q.name)
 
 
+_A_NAME = ir.QName(name="-")
+
+
 def _qname(n: Name) -> ir.QName:
-    return ir.QName(schema=n[0], name=n[1])
+    return replace(_A_NAME, schema=n[0], name=n[1])  # the quick copy: one per table a build
 
 
 def _strip_array(type_text: str) -> str:
@@ -154,22 +168,68 @@ def _strip_array(type_text: str) -> str:
 # --- the store -------------------------------------------------------------------------------
 
 
-def _store_path(layout: str) -> Path:
-    return cache.cache_dir("build") / f"{layout}.pickle"
-
-
 def _layout(root: Path, salt: str) -> str:
     """One store per schema directory: each build replaces the last one's, so editing does
-    not pile up entries of megabytes each."""
-    return hashlib.sha256(f"{salt}\0{root.resolve()}".encode()).hexdigest()
+    not pile up entries of megabytes each. (`marshal`'s format may change with Python.)"""
+    return hashlib.sha256(f"{salt}\0{sys.version}\0{root.resolve()}".encode()).hexdigest()
+
+
+# The store is cut into shards by key, and a build writes only the shards whose keys changed:
+# an edit changes the parts of a few tables, and rewriting 50 MB of the rest would cost more
+# than all else the rebuild does. Parts are plain tuples in `marshal`'s format, the quickest
+# Python reads back; facts (a few objects a file) are pickled.
+_SHARDS = {"facts": 16, "parts": 64}
+
+
+def _shard(key: str | bytes, n: int) -> int:
+    return (int(key[:2], 16) if isinstance(key, str) else key[0]) % n
+
+
+def _shard_path(layout: str, kind: str, i: int) -> Path:
+    return cache.cache_dir("build") / layout / f"{kind}-{i:02d}.data"
 
 
 def _read_store(layout: str) -> _Store | None:
-    return cache.read(_store_path(layout), _Store)
+    facts: dict[str, FileFacts] = {}
+    for i in range(_SHARDS["facts"]):
+        shard = cache.read(_shard_path(layout, "facts", i), dict)
+        if shard is None:  # never written, or damaged: the store is not whole
+            return None
+        facts.update(shard)
+    parts: dict[bytes, TableParts] = {}
+    make_page = TablePage._make
+    for i in range(_SHARDS["parts"]):
+        try:
+            stored = marshal.loads(_shard_path(layout, "parts", i).read_bytes())
+            parts.update((key, TableParts(first, later, make_page(page), warnings))
+                         for key, (first, later, page, warnings) in stored.items())
+        except (OSError, EOFError, ValueError, TypeError, AttributeError):
+            return None
+    return _Store(facts, parts)
 
 
-def _write_store(layout: str, store: _Store) -> None:
-    cache.write(_store_path(layout), store)
+def _write_store(layout: str, store: _Store, old: _Store | None = None) -> None:
+    for i, shard in _changed_shards(store.facts, old.facts if old else None, "facts"):
+        cache.write(_shard_path(layout, "facts", i), shard)
+    for i, parts in _changed_shards(store.parts, old.parts if old else None, "parts"):
+        cache.write_bytes(_shard_path(layout, "parts", i), marshal.dumps(
+            {key: (p.first, p.later, tuple(p.page), p.warnings) for key, p in parts.items()}))
+
+
+_K = TypeVar("_K", str, bytes)
+_V = TypeVar("_V")
+
+
+def _changed_shards(new: dict[_K, _V], old: dict[_K, _V] | None,
+                    kind: str) -> list[tuple[int, dict[_K, _V]]]:
+    """The shards to write: all of them without an `old` store, else those whose keys
+    changed (a key names its value's content, so equal keys hold equal values)."""
+    n = _SHARDS[kind]
+    shards: list[dict[_K, _V]] = [{} for _ in range(n)]
+    for key, value in new.items():
+        shards[_shard(key, n)][key] = value
+    changed = range(n) if old is None else sorted({_shard(k, n) for k in new.keys() ^ old.keys()})
+    return [(i, shards[i]) for i in changed]
 
 
 # --- the whole schema, from the facts ---------------------------------------------------------
@@ -289,6 +349,17 @@ def _reaches(t: TableFacts, by_name: dict[Name, TableFacts]) -> set[Name]:
     return out
 
 
+def _ancestors(n: Name, by_name: dict[Name, TableFacts]) -> set[Name]:
+    out: set[Name] = set()
+    todo = list(by_name[n].parents)
+    while todo:
+        p = todo.pop()
+        if p not in out and p in by_name:
+            out.add(p)
+            todo += by_name[p].parents
+    return out
+
+
 def _display(q: ir.QName) -> str:
     from compiler.names import display
 
@@ -299,12 +370,13 @@ def _display(q: ir.QName) -> str:
 
 
 def table_steps(tables: Iterable[ir.Table], later: dict[Name, frozenset[str]]
-                ) -> list[tuple[tuple[StepText, ...], tuple[StepText, ...]]]:
+                ) -> list[tuple[tuple[StepRun, ...], tuple[StepRun, ...]]]:
     """Each table's steps in the DDL: creating it, then its foreign keys in `later`."""
     out = []
     for t in tables:
         first, after = new_table_ops(t, later[name_of(t.name)])
-        out.append((tuple(step_text(op) for op in first), tuple(step_text(op) for op in after)))
+        out.append((step_runs(step_text(op) for op in first),
+                    step_runs(step_text(op) for op in after)))
     return out
 
 
@@ -315,19 +387,27 @@ def table_parts(resolved: dict[ir.QName, ir.Table], wanted: Iterable[ir.QName],
     to one of them (their pages list those)."""
     ctx = Context(ir.Schema(tables=tuple(resolved.values())), anchors.tables, anchors.types)
     tables = [resolved[q] for q in wanted]
-    return {name_of(t.name): TableParts(first, after, table_page(t, ctx), warnings[t.name])
+    return {name_of(t.name): TableParts.of(first, after, table_page(t, ctx), warnings[t.name])
             for t, (first, after) in zip(tables, table_steps(tables, later), strict=True)}
 
 
 def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
-    head = [step_text(op) for op in diff(ir.EMPTY, whole.meta)]
-    steps = [*head, *(s for n in whole.order for s in parts[n].first),
-             *(s for n in whole.order for s in parts[n].later)]
-    steps.sort(key=operator.itemgetter(0))  # stable: the diff's order within a phase
-    ddl = script_text(steps, title=TITLE)
+    # the diff's order: by phase, and within a phase the other objects, then each table's
+    # creation in creation order, then the foreign keys that wait
+    by_phase: dict[int, list[StepRun]] = {}
+    for run in step_runs(step_text(op) for op in diff(ir.EMPTY, whole.meta)):
+        by_phase.setdefault(run[0], []).append(run)
+    for n in whole.order:
+        for run in parts[n].first:
+            by_phase.setdefault(run[0], []).append(run)
+    for n in whole.order:
+        for run in parts[n].later:
+            by_phase.setdefault(run[0], []).append(run)
+    ddl = script_data([run for phase in sorted(by_phase) for run in by_phase[phase]],
+                      title=TITLE)
     pages = [parts[name_of(q)].page for q in whole.anchors.tables]  # anchors are in page order
-    docs = assemble_markdown(whole.meta, pages, whole.anchors)
-    tables = [parts[t.name].warnings for t in whole.tables]
+    docs = assemble_markdown_data(whole.meta, pages, whole.anchors)
+    tables = [parts[t.name].table_warnings() for t in whole.tables]
     warnings = [*(w for found, _ in tables for w in found),
                 *(w for _, linted in tables for w in linted)]
     return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
@@ -370,7 +450,7 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str) -> Build 
     if missing or len(store.parts) != len(keys) or set(store.facts) != set(file_keys):
         _write_store(layout, _Store(
             facts=dict(zip(file_keys, facts, strict=True)),
-            parts={keys[n]: p for n, p in parts.items()}))
+            parts={keys[n]: p for n, p in parts.items()}), store)
     return build
 
 
@@ -385,9 +465,13 @@ def _compile_some(missing: list[Name], whole: Whole, sources: Sequence[tuple[str
     referrers = {t.name for t in whole.tables
                  if any(ref in wanted for _, ref in t.foreign_keys)
                  or any(p in wanted for p in t.parents)} - wanted
+    # what the wanted tables look up, and the referrers' parents (a referrer is resolved
+    # for its key to a wanted table alone, which needs nothing else it references)
     needed = set(wanted) | referrers
-    for n in list(needed):
+    for n in wanted:
         needed |= {r for r in _reaches(by_name[n], by_name) if r in by_name}
+    for n in referrers:
+        needed |= _ancestors(n, by_name)
     declared: dict[ir.QName, ir.Table] = {}
     for i in sorted({whole.home[n] for n in needed}):
         if i not in parsed:

@@ -167,7 +167,7 @@ def test_a_rebuild_after_an_edit_writes_what_a_cold_build_writes(
     cold = build_directory(d, use_cache=False)
     assert rebuilt.outputs.keys() == cold.outputs.keys()
     for name in cold.outputs:
-        assert rebuilt.outputs[name].encode() == cold.outputs[name].encode(), name
+        assert rebuilt.outputs[name] == cold.outputs[name], name
     assert [render(w) for w in rebuilt.warnings] == [render(w) for w in cold.warnings]
     assert (rebuilt.outputs == before.outputs) == (edit is nothing)
     # and the next build, from the parts this one left, is the same again

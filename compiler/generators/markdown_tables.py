@@ -66,7 +66,9 @@ class TableView:
 class SectionView:
     title: str
     anchor: str
-    tables: tuple[TableView, ...]
+    count: int  # tables
+    contents: str  # a line per table, for the contents
+    text: str  # the tables' pages
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ here, so they cannot disagree. All quoting goes through `compiler.names`.
 
 from __future__ import annotations
 
+import itertools
+from array import array
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import singledispatch
@@ -84,21 +86,64 @@ def step_text(op: o.Op, verbose: bool = False) -> StepText:
     return (int(op.phase), op.transactional, op.isolated, tuple(pieces))
 
 
+# Steps of one phase, in order: (phase, text, ends, steps). When every step is plain (one
+# block in the shared transaction) the run is its pieces joined, `ends` where each piece ends
+# (`array("I")` bytes: one object, not one per step), and no `steps`; otherwise `text` is
+# empty and `steps` holds them. A large schema's script is mostly plain runs, appended whole.
+# Plain data, for the same reason as `StepText`.
+StepRun = tuple[int, str, bytes, tuple[StepText, ...]]
+
+
+_END_SIZE = array("I").itemsize
+
+
+def step_runs(steps: Iterable[StepText]) -> tuple[StepRun, ...]:
+    """`steps` grouped by phase, each phase's in their order."""
+    by_phase: dict[int, list[StepText]] = {}
+    for step in steps:
+        by_phase.setdefault(step[0], []).append(step)
+    runs: list[StepRun] = []
+    for phase, group in sorted(by_phase.items()):
+        if all(_plain(s) for s in group):
+            ends = array("I", itertools.accumulate(len(s[3][0]) for s in group))
+            runs.append((phase, "".join(s[3][0] for s in group), ends.tobytes(), ()))
+        else:
+            runs.append((phase, "", b"", tuple(group)))
+    return tuple(runs)
+
+
+def _plain(step: StepText) -> bool:
+    _phase, transactional, isolated, pieces = step
+    return transactional and not isolated and len(pieces) == 1
+
+
 def render_script(plan: Plan, *, title: str | None = None) -> str:
     return script_text(
-        [step_text(op, plan.existing) for op in plan.steps], title=title,
+        [(step[0], "", b"", (step,)) for step in (step_text(op, plan.existing)
+                                                 for op in plan.steps)], title=title,
         withheld=[describe(op) for op in plan.withheld],
         timeouts=(plan.lock_timeout, plan.statement_timeout) if plan.existing else None)
 
 
-def script_text(steps: Iterable[StepText], *, title: str | None = None,
+def script_text(runs: Iterable[StepRun], *, title: str | None = None,
                 withheld: Iterable[str] = (), timeouts: tuple[str, str] | None = None) -> str:
     """The whole file: steps grouped into transactions exactly as `units` groups ops."""
+    return "".join(_script_pieces(runs, title, withheld, timeouts))
+
+
+def script_data(runs: Iterable[StepRun], *, title: str | None = None) -> bytes:
+    """`script_text` as UTF-8, joined as bytes: quicker for a file of many megabytes, whose
+    pieces are nearly all ASCII."""
+    return b"".join([piece.encode() for piece in _script_pieces(runs, title, (), None)])
+
+
+def _script_pieces(runs: Iterable[StepRun], title: str | None, withheld: Iterable[str],
+                   timeouts: tuple[str, str] | None) -> list[str]:
     out = [HEADER]
     if title:
         out.append(f"\n-- {title}")
     out += [f"\n-- WITHHELD (needs --allow-destructive): {w}" for w in withheld]
-    n = len(out)
+    head = len(out)
     if timeouts:
         # fail fast instead of queueing behind a long transaction (and blocking everyone
         # queued behind us); a step that needs longer is retried, not waited on
@@ -106,27 +151,48 @@ def script_text(steps: Iterable[StepText], *, title: str | None = None,
                 f"\nSET statement_timeout = '{timeouts[1]}';"]
     in_transaction = False
     count = 0
-    for _phase, transactional, isolated, pieces in steps:
-        if transactional and not isolated and len(pieces) == 1:
-            if in_transaction and count >= MAX_STEPS_PER_TRANSACTION:
-                out.append("\n\nCOMMIT;")
-                in_transaction = False
+    for phase, text, ends, steps in runs:
+        n = len(ends) // _END_SIZE  # steps in a plain run
+        if text and (count + n <= MAX_STEPS_PER_TRANSACTION if in_transaction
+                     else n <= MAX_STEPS_PER_TRANSACTION):
             if not in_transaction:
                 out.append("\n\nBEGIN;")
                 in_transaction, count = True, 0
-            out.append(pieces[0])
-            count += 1
+            out.append(text)
+            count += n
             continue
-        if in_transaction:
-            out.append("\n\nCOMMIT;")
-            in_transaction = False
-        for piece in pieces:
-            out += ["\n\nBEGIN;", piece, "\n\nCOMMIT;"] if transactional else [piece]
+        if text:  # a plain run that a transaction boundary cuts: step by step
+            offsets = array("I", ends)
+            steps = tuple((phase, True, False, (text[start:end],))
+                          for start, end in zip((0, *offsets), offsets, strict=False))
+        for step in steps:
+            in_transaction, count = _append_step(out, step, in_transaction, count)
     if in_transaction:
         out.append("\n\nCOMMIT;")
-    if len(out) == n + (3 if timeouts else 0):
-        return "".join(out[:n]) + "\n-- no changes\n"
-    return "".join(out) + "\n"
+    if len(out) == head + (3 if timeouts else 0):
+        return [*out[:head], "\n-- no changes\n"]
+    out.append("\n")
+    return out
+
+
+def _append_step(out: list[str], step: StepText, in_transaction: bool,
+                 count: int) -> tuple[bool, int]:
+    """One step onto the script; returns whether a transaction is open, and its steps."""
+    _phase, transactional, isolated, pieces = step
+    if transactional and not isolated and len(pieces) == 1:
+        if in_transaction and count >= MAX_STEPS_PER_TRANSACTION:
+            out.append("\n\nCOMMIT;")
+            in_transaction = False
+        if not in_transaction:
+            out.append("\n\nBEGIN;")
+            in_transaction, count = True, 0
+        out.append(pieces[0])
+        return True, count + 1
+    if in_transaction:
+        out.append("\n\nCOMMIT;")
+    for piece in pieces:
+        out += ["\n\nBEGIN;", piece, "\n\nCOMMIT;"] if transactional else [piece]
+    return False, count
 
 
 def _comment_lines(op: o.Op, verbose: bool) -> list[str]:
