@@ -14,21 +14,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-from collections.abc import Callable
 from pathlib import Path
-from typing import Generic, TypeVar
 
-from compiler import cache, incremental, ir
+from compiler import incremental, ir
 from compiler.diff import diff
+from compiler.forked import Forked
 from compiler.generators.sql import render_script
 from compiler.incremental import TITLE, Build
 from compiler.load import parse_sources, read_sources
 from compiler.memory import paused_gc
 from compiler.plan import make_plan
 from compiler.validate import TableWarnings, compile_files_by_table
-
-T = TypeVar("T")
 
 # below this, forking costs more than rendering the docs alongside saves
 _PARALLEL_TABLES = 1500
@@ -45,7 +41,7 @@ def build_outputs(schema: ir.Schema) -> dict[str, str]:
     from compiler.generators.markdown import render_markdown
 
     with paused_gc():  # both passes allocate a great deal and free it all by refcount
-        docs = _Forked(lambda: render_markdown(schema), len(schema.tables))
+        docs = Forked(lambda: render_markdown(schema), len(schema.tables) >= _PARALLEL_TABLES)
         try:
             sql = ddl(schema)
         except BaseException:
@@ -88,7 +84,8 @@ def _all_parts(schema: ir.Schema, whole: incremental.Whole,
     from compiler.generators.markdown_tables import Context
 
     ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
-    pages = _Forked(lambda: [table_page(t, ctx) for t in schema.tables], len(schema.tables))
+    pages = Forked(lambda: [table_page(t, ctx) for t in schema.tables],
+                   len(schema.tables) >= _PARALLEL_TABLES)
     try:
         steps = incremental.table_steps(schema.tables, whole.later)
     except BaseException:
@@ -111,47 +108,3 @@ def _code_digest() -> str:
         if path.suffix in (".py", ".j2", ".sql", ".lark") and path.is_file():
             h.update(str(path.relative_to(here)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
-
-
-class _Forked(Generic[T]):
-    """`make()` run in a forked child when `size` tables make that worth it, its result read
-    back through a pipe. Where fork is missing or the child fails, `result()` runs `make()`
-    here instead: the output never depends on whether the child worked."""
-
-    def __init__(self, make: Callable[[], T], size: int) -> None:
-        self._make = make
-        self._pid = 0
-        self._read_end = -1
-        if not hasattr(os, "fork") or size < _PARALLEL_TABLES or (os.cpu_count() or 1) < 2:
-            return
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            code = 1
-            try:
-                os.close(read_end)
-                with os.fdopen(write_end, "wb") as out:
-                    out.write(cache.dumps(make()))
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(write_end)
-        self._pid, self._read_end = pid, read_end
-
-    def abandon(self) -> None:
-        """Stop waiting for the child: it fails writing to the closed pipe and exits."""
-        if self._pid:
-            os.close(self._read_end)
-            os.waitpid(self._pid, 0)
-            self._pid = 0
-
-    def result(self) -> T:
-        if not self._pid:
-            return self._make()
-        with os.fdopen(self._read_end, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self._pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            return self._make()
-        made: T = cache.loads(data)
-        return made

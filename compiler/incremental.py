@@ -21,6 +21,7 @@ order, anchors, counts) is worked out from the facts alone.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import marshal
 import sys
@@ -32,6 +33,7 @@ from typing import NamedTuple, TypeVar
 from compiler import cache, ir
 from compiler.diff import creation_order, diff, new_table_ops
 from compiler.errors import CompileError, Diagnostic
+from compiler.forked import Forked
 from compiler.frozen import replace
 from compiler.generators.markdown import (
     DocumentAnchors,
@@ -41,6 +43,7 @@ from compiler.generators.markdown import (
     table_page,
 )
 from compiler.generators.markdown_tables import Context
+from compiler.generators.markdown_text import anchor_slug
 from compiler.generators.sql import StepRun, script_data, step_runs, step_text
 from compiler.names import too_long
 from compiler.parsed import ParsedFile
@@ -59,8 +62,10 @@ class TableFacts:
     source: bytes  # digest of the text it was parsed from, and of its section
     foreign_keys: tuple[tuple[str, Name], ...]  # (constraint, referenced table)
     parents: tuple[Name, ...]  # inherited tables, or the partitioned one
-    relations: tuple[str, ...]  # its indexes, primary key and unique constraints
+    relations: tuple[Name, ...]  # it, its indexes, primary key and unique constraints
     types: tuple[str, ...]  # enums or domains its columns may name
+    slug: str  # of its anchor in the docs
+    long_name: bool  # over PostgreSQL's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +140,7 @@ def _table_facts(t: ir.Table, source: bytes) -> TableFacts:
         base = base_of(c.type)
         if base not in BUILTIN:
             types |= {base, _strip_array(c.type)}
-    relations = [ix.name for ix in t.indexes] + [u.name for u in t.uniques]
+    relations = [t.name.name, *(ix.name for ix in t.indexes), *(u.name for u in t.uniques)]
     if t.primary_key:
         relations.append(t.primary_key.name)
     return TableFacts(
@@ -145,7 +150,8 @@ def _table_facts(t: ir.Table, source: bytes) -> TableFacts:
         foreign_keys=tuple((fk.name, name_of(fk.ref_table)) for fk in t.foreign_keys),
         parents=tuple(name_of(p) for p in (*t.inherits, *((t.partition_of,) if t.partition_of
                                                          else ()))),
-        relations=tuple(relations), types=tuple(sorted(types)))
+        relations=tuple((t.name.schema, r) for r in relations), types=tuple(sorted(types)),
+        slug=anchor_slug(str(t.name)), long_name=too_long(t.name.name))
 
 
 def name_of(q: ir.QName) -> Name:
@@ -189,13 +195,17 @@ def _shard_path(layout: str, kind: str, i: int) -> Path:
     return cache.cache_dir("build") / layout / f"{kind}-{i:02d}.data"
 
 
-def _read_store(layout: str) -> _Store | None:
+def _read_facts(layout: str) -> dict[str, FileFacts] | None:
     facts: dict[str, FileFacts] = {}
     for i in range(_SHARDS["facts"]):
         shard = cache.read(_shard_path(layout, "facts", i), dict)
         if shard is None:  # never written, or damaged: the store is not whole
             return None
         facts.update(shard)
+    return facts
+
+
+def _read_parts(layout: str) -> dict[bytes, TableParts] | None:
     parts: dict[bytes, TableParts] = {}
     make_page = TablePage._make
     for i in range(_SHARDS["parts"]):
@@ -205,7 +215,7 @@ def _read_store(layout: str) -> _Store | None:
                          for key, (first, later, page, warnings) in stored.items())
         except (OSError, EOFError, ValueError, TypeError, AttributeError):
             return None
-    return _Store(facts, parts)
+    return parts
 
 
 def _write_store(layout: str, store: _Store, old: _Store | None = None) -> None:
@@ -260,14 +270,13 @@ def whole_schema(facts: Sequence[FileFacts]) -> Whole | None:
     if (len(by_name) < len(tables) or len(enums) < sum(len(f.enums) for f in facts)
             or len(domains) < sum(len(f.domains) for f in facts)):
         return None  # declared twice
-    if any(too_long(n.name) for n in [*enums, *domains]) or any(too_long(n[1]) for n in by_name):
+    if any(too_long(n.name) for n in [*enums, *domains]) or any(t.long_name for t in tables):
         return None
-    taken: set[tuple[str, str]] = set()
+    taken: set[Name] = set()
     count = 0
     for t in tables:
-        taken.add(t.name)
-        taken.update((t.name[0], r) for r in t.relations)
-        count += 1 + len(t.relations)
+        taken.update(t.relations)
+        count += len(t.relations)
     if len(taken) < count:
         return None  # a name used twice in one schema's relation namespace
     extensions = {e.name: e for f in facts for e in f.extensions}
@@ -288,7 +297,7 @@ def whole_schema(facts: Sequence[FileFacts]) -> Whole | None:
         enums=tuple(enums[k] for k in sorted(enums)),
         domains=tuple(domains[k] for k in sorted(domains)),
         sections=tuple(dict.fromkeys(s for f in facts for s in f.sections)))
-    anchors = document_anchors(meta, [_qname(n) for n in by_name])
+    anchors = document_anchors(meta, [(_qname(t.name), t.slug) for t in tables])
 
     order = creation_order({t.name: [*(ref for _, ref in t.foreign_keys), *t.parents]
                             for t in tables})
@@ -417,41 +426,81 @@ def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
 
 
 def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str) -> Build | None:
-    from compiler.load import cached_parse, source_key
+    from compiler.load import source_key
 
     layout = _layout(root, salt)
-    store = _read_store(layout)
-    if store is None:
+    known = _read_facts(layout)
+    if known is None:
         return None
     file_keys = [source_key(name, text) for name, text in sources]
-    parsed: dict[int, ParsedFile] = {}
-    facts: list[FileFacts] = []
-    for i, ((name, text), key) in enumerate(zip(sources, file_keys, strict=True)):
-        known = store.facts.get(key)
-        if known is None:
-            try:
-                parsed[i] = cached_parse(name, text)
-            except CompileError:  # the full build reports it
-                return None
-            known = file_facts(parsed[i])
-        facts.append(known)
-    whole = whole_schema(facts)
+    edited = [i for i, key in enumerate(file_keys) if key not in known]
+    # The edited files are parsed in a child while this process reads the stored parts and
+    # works out the whole schema as it was: an edit seldom changes what that is made of.
+    parsing = Forked(lambda: _parse_some([sources[i] for i in edited]), bool(edited))
+    stored = _read_parts(layout)
+    by_path = {f.path: f for f in known.values()}
+    before = [known.get(key) or by_path.get(name) for (name, _), key in zip(sources, file_keys,
+                                                                          strict=True)]
+    guess = whole_schema(before) if all(before) else None  # type: ignore[arg-type]
+    parses = parsing.result()
+    if stored is None or parses is None:
+        return None
+    parsed = dict(zip(edited, parses, strict=True))
+    facts = [file_facts(parsed[i]) if i in parsed else known[key]
+             for i, key in enumerate(file_keys)]
+    whole = _same_shape(guess, before, facts) or whole_schema(facts)
     if whole is None:
         return None
     keys = _keys(whole, salt)
-    missing = [t.name for t in whole.tables if keys[t.name] not in store.parts]
-    parts = {n: store.parts[k] for n, k in keys.items() if k in store.parts}
+    missing = [t.name for t in whole.tables if keys[t.name] not in stored]
+    parts = {n: stored[k] for n, k in keys.items() if k in stored}
     if missing:
         made = _compile_some(missing, whole, sources, parsed)
         if made is None:
             return None
         parts.update(made)
     build = assemble(whole, parts)
-    if missing or len(store.parts) != len(keys) or set(store.facts) != set(file_keys):
+    if missing or len(stored) != len(keys) or known.keys() != set(file_keys):
         _write_store(layout, _Store(
             facts=dict(zip(file_keys, facts, strict=True)),
-            parts={keys[n]: p for n, p in parts.items()}), store)
+            parts={keys[n]: p for n, p in parts.items()}), _Store(known, stored))
     return build
+
+
+def _same_shape(guess: Whole | None, before: Sequence[FileFacts | None],
+                after: Sequence[FileFacts]) -> Whole | None:
+    """`guess` (the whole schema of the files `before`) brought up to the files `after`, when
+    no file changed more than the text of its tables: the same names, references, types and
+    everything else the whole schema is worked out from. None otherwise."""
+    if guess is None:
+        return None
+    tables = list(guess.tables)
+    by_name = dict(guess.by_name)
+    at = {t.name: i for i, t in enumerate(tables)}
+    for old, new in zip(before, after, strict=True):
+        if old is new:
+            continue
+        if old is None or _shape(old) != _shape(new):
+            return None
+        for t in new.tables:
+            tables[at[t.name]] = by_name[t.name] = t
+    return dataclasses.replace(guess, tables=tables, by_name=by_name)
+
+
+def _shape(f: FileFacts) -> tuple[object, ...]:
+    return (f.path, f.simple, f.sections, f.namespaces, f.extensions, f.enums, f.domains,
+            f.type_bases, [dataclasses.replace(t, source=b"") for t in f.tables])
+
+
+def _parse_some(sources: list[tuple[str, str]]) -> list[ParsedFile] | None:
+    """Each source's parse (from the cache, else parsed and stored), or None on an error:
+    the full build reports it."""
+    from compiler.load import cached_parse
+
+    try:
+        return [cached_parse(name, text) for name, text in sources]
+    except CompileError:
+        return None
 
 
 def _compile_some(missing: list[Name], whole: Whole, sources: Sequence[tuple[str, str]],

@@ -59,7 +59,7 @@ def _env() -> Environment:
 
 def render_markdown(schema: ir.Schema) -> str:
     """The schema's documentation as one Markdown file."""
-    anchors = document_anchors(schema, [t.name for t in schema.tables])
+    anchors = document_anchors(schema, [(t.name, None) for t in schema.tables])
     ctx = Context(schema, anchors.tables, anchors.types)
     pages = [table_page(t, ctx) for t in sorted(schema.tables, key=table_key)]
     return assemble_markdown(schema, pages, anchors)
@@ -101,11 +101,13 @@ class DocumentAnchors:
     made: Anchors  # sections take theirs after these, from the same pool
 
 
-def document_anchors(schema: ir.Schema, tables: Iterable[ir.QName]) -> DocumentAnchors:
-    """Anchors of tables (in document order) and types; `schema` gives the types."""
+def document_anchors(schema: ir.Schema, tables: Iterable[tuple[ir.QName, str | None]]
+                     ) -> DocumentAnchors:
+    """Anchors of tables (in document order) and types; `schema` gives the types, `tables`
+    each table with its `anchor_slug`, or None to work it out."""
     anchors = Anchors()
-    table_anchor = {n: anchors.make("table", str(n))
-                    for n in sorted(tables, key=lambda n: (n.name, n.schema))}
+    table_anchor = {n: anchors.make("table", str(n), slug) for n, slug in
+                    sorted(tables, key=lambda pair: (pair[0].name, pair[0].schema))}
     type_anchor = {str(e.name): anchors.make("enum", str(e.name)) for e in _enums(schema)}
     type_anchor |= {str(d.name): anchors.make("domain", str(d.name)) for d in _domains(schema)}
     return DocumentAnchors(table_anchor, type_anchor, anchors)

@@ -53,6 +53,10 @@ def prose(name: str) -> str:
 # --- anchors ---------------------------------------------------------------------------------
 
 
+def anchor_slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
+
+
 class Anchors:
     """Explicit HTML anchors, so links never depend on a renderer's heading-slug rules
     (GitHub and MkDocs differ) or collide when a section and a table share a name."""
@@ -60,9 +64,9 @@ class Anchors:
     def __init__(self) -> None:
         self._taken: set[str] = set()
 
-    def make(self, kind: str, name: str) -> str:
-        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
-        anchor = base = f"{kind}-{slug}"
+    def make(self, kind: str, name: str, slug: str | None = None) -> str:
+        """A new anchor for `name`; `slug`: `anchor_slug(name)`, when already known."""
+        anchor = base = f"{kind}-{slug if slug is not None else anchor_slug(name)}"
         n = 2
         while anchor in self._taken:
             anchor, n = f"{base}-{n}", n + 1
