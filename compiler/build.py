@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from compiler import incremental, ir
@@ -67,8 +68,11 @@ def build_directory(root: Path, *, use_cache: bool = True) -> Build:
         if whole is None:  # objects only a full build handles
             return Build(_encoded(build_outputs(schema)), warnings, len(schema.tables))
         parts = _all_parts(schema, whole, by_table)
+        # the parts are stored for the next build by a child while this process joins them
+        storing = Forked(lambda: incremental.remember(root, sources, facts, whole, parts,
+                                                      _code_digest()))
         built = incremental.assemble(whole, parts)
-        incremental.remember(root, sources, facts, whole, parts, _code_digest())
+        storing.result()
         return built
 
 
@@ -79,22 +83,26 @@ def _encoded(outputs: dict[str, str]) -> dict[str, bytes]:
 def _all_parts(schema: ir.Schema, whole: incremental.Whole,
                by_table: dict[ir.QName, TableWarnings]
                ) -> dict[incremental.Name, incremental.TableParts]:
-    """Every table's parts, the pages rendered in a child while this process makes the steps."""
+    """Every table's parts: half of them made in a child while this process makes the rest."""
     from compiler.generators.markdown import table_page
     from compiler.generators.markdown_tables import Context
 
     ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
-    pages = Forked(lambda: [table_page(t, ctx) for t in schema.tables],
-                   len(schema.tables) >= _PARALLEL_TABLES)
+
+    def make(tables: Sequence[ir.Table]) -> dict[incremental.Name, incremental.TableParts]:
+        steps = incremental.table_steps(tables, whole.later)
+        return {incremental.name_of(t.name): incremental.TableParts.of(
+                    first, later, table_page(t, ctx), by_table[t.name])
+                for t, (first, later) in zip(tables, steps, strict=True)}
+
+    theirs = Forked(lambda: incremental.pack_parts(make(schema.tables[1::2])),
+                    len(schema.tables) >= _PARALLEL_TABLES)
     try:
-        steps = incremental.table_steps(schema.tables, whole.later)
+        mine = make(schema.tables[0::2])
     except BaseException:
-        pages.abandon()
+        theirs.abandon()
         raise
-    return {incremental.name_of(t.name): incremental.TableParts.of(first, later, page,
-                                                                   by_table[t.name])
-            for t, (first, later), page in zip(schema.tables, steps, pages.result(),
-                                               strict=True)}
+    return mine | incremental.unpack_parts(theirs.result())
 
 
 @functools.cache

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from compiler import cache, ir
 from compiler.diff import creation_order, diff, new_table_ops
@@ -207,23 +207,34 @@ def _read_facts(layout: str) -> dict[str, FileFacts] | None:
 
 def _read_parts(layout: str) -> dict[bytes, TableParts] | None:
     parts: dict[bytes, TableParts] = {}
-    make_page = TablePage._make
     for i in range(_SHARDS["parts"]):
         try:
-            stored = marshal.loads(_shard_path(layout, "parts", i).read_bytes())
-            parts.update((key, TableParts(first, later, make_page(page), warnings))
-                         for key, (first, later, page, warnings) in stored.items())
+            parts.update(unpack_parts(_shard_path(layout, "parts", i).read_bytes()))
         except (OSError, EOFError, ValueError, TypeError, AttributeError):
             return None
     return parts
+
+
+_P = TypeVar("_P", bytes, tuple[str, str])
+
+
+def pack_parts(parts: dict[_P, TableParts]) -> bytes:
+    """Parts as bytes (in `marshal`'s format: plain tuples), keyed as given."""
+    return marshal.dumps({key: (p.first, p.later, tuple(p.page), p.warnings)
+                          for key, p in parts.items()})
+
+
+def unpack_parts(data: bytes) -> dict[Any, TableParts]:
+    make_page = TablePage._make
+    return {key: TableParts(first, later, make_page(page), warnings)
+            for key, (first, later, page, warnings) in marshal.loads(data).items()}
 
 
 def _write_store(layout: str, store: _Store, old: _Store | None = None) -> None:
     for i, shard in _changed_shards(store.facts, old.facts if old else None, "facts"):
         cache.write(_shard_path(layout, "facts", i), shard)
     for i, parts in _changed_shards(store.parts, old.parts if old else None, "parts"):
-        cache.write_bytes(_shard_path(layout, "parts", i), marshal.dumps(
-            {key: (p.first, p.later, tuple(p.page), p.warnings) for key, p in parts.items()}))
+        cache.write_bytes(_shard_path(layout, "parts", i), pack_parts(parts))
 
 
 _K = TypeVar("_K", str, bytes)
