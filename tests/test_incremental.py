@@ -189,3 +189,15 @@ def test_an_edit_that_breaks_the_schema_reports_what_a_cold_build_reports(
         build_directory(d, use_cache=False)
     assert [render(x) for x in warm.value.diagnostics] == [
         render(x) for x in cold.value.diagnostics]
+
+
+def test_a_build_split_over_two_processes_writes_what_one_process_writes(
+        schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    alone = build_directory(d, use_cache=False)
+    monkeypatch.setattr(build, "_PARALLEL_TABLES", 1)  # every child this build can start
+    split = build_directory(d)  # the parts made by two processes, then stored by a child
+    assert split.outputs == alone.outputs
+    assert [render(w) for w in split.warnings] == [render(w) for w in alone.warnings]
+    again = incremental.rebuild(d, read_sources(d), build._code_digest())
+    assert again is not None and again.outputs == alone.outputs  # from what the child stored
