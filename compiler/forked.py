@@ -14,6 +14,13 @@ from compiler import cache
 
 T = TypeVar("T")
 
+# Below this many tables, a child costs more than it saves (forking, piping the result back).
+PARALLEL_TABLES = 1500
+
+
+def worth_a_child(tables: int) -> bool:
+    return tables >= PARALLEL_TABLES
+
 
 class Forked(Generic[T]):
     """`make()` run in a forked child (when `worth` it and there are two cores), its result

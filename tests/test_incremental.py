@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from compiler import build, incremental, load
+from compiler import build, forked, incremental, load
 from compiler.build import build_directory
 from compiler.errors import CompileError, render
 from compiler.load import read_sources
@@ -195,7 +195,7 @@ def test_a_build_split_over_two_processes_writes_what_one_process_writes(
         schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     d = _copy(schema_dir, tmp_path, monkeypatch)
     alone = build_directory(d, use_cache=False)
-    monkeypatch.setattr(build, "_PARALLEL_TABLES", 1)  # every child this build can start
+    monkeypatch.setattr(forked, "PARALLEL_TABLES", 1)  # every child this build can start
     split = build_directory(d)  # the parts made by two processes, then stored by a child
     assert split.outputs == alone.outputs
     assert [render(w) for w in split.warnings] == [render(w) for w in alone.warnings]

@@ -1,0 +1,139 @@
+"""Where a large schema's build keeps its parts for the next build (part of
+`compiler.incremental`).
+
+Contract: `read_facts(root, salt)` and `read_parts(root, salt)` give what the last build of
+the directory `root` stored (None when there is none, or it is damaged: a miss, never an
+error); `write_store(...)` replaces it. The store lives in the cache directory, one per schema
+directory and compiler; writing one removes the directory's stores of other compiler versions.
+`pack_parts`/`unpack_parts` are the parts' format, also for handing them between processes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
+
+from compiler import cache
+from compiler.build_facts import FileFacts
+from compiler.generators.markdown import TablePage
+from compiler.generators.sql import StepRun
+from compiler.validate import TableWarnings
+
+
+class TableParts(NamedTuple):
+    """A table's share of the outputs."""
+
+    first: tuple[StepRun, ...]  # creating it: table, comments, indexes
+    later: tuple[StepRun, ...]  # foreign keys added once every table exists
+    page: TablePage
+    warnings: bytes  # its `TableWarnings`, stored; empty when it has none
+
+    @classmethod
+    def of(cls, first: tuple[StepRun, ...], later: tuple[StepRun, ...], page: TablePage,
+           warnings: TableWarnings) -> TableParts:
+        return cls(first, later, page, cache.dumps(warnings) if any(warnings) else b"")
+
+    def table_warnings(self) -> TableWarnings:
+        found: TableWarnings = cache.loads(self.warnings) if self.warnings else ((), ())
+        return found
+
+
+@dataclass(slots=True)
+class Store:
+    """What the last build of a directory left: facts by file key, parts by table key."""
+
+    facts: dict[str, FileFacts]
+    parts: dict[bytes, TableParts]
+
+
+def store_dir(root: Path, salt: str) -> Path:
+    """One store per schema directory (each build replaces the last one's, so editing does
+    not pile up entries of megabytes each) and per compiler: its code (`salt`) and Python
+    (`marshal`'s format may change with it)."""
+    place = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]
+    version = hashlib.sha256(f"{salt}\0{sys.version}".encode()).hexdigest()[:32]
+    return cache.cache_dir("build") / place / version
+
+
+# The store is cut into shards by key, and a build writes only the shards whose keys changed:
+# an edit changes the parts of a few tables, and rewriting 50 MB of the rest would cost more
+# than all else the rebuild does. Parts are plain tuples in `marshal`'s format, the quickest
+# Python reads back; facts (a few objects a file) are pickled.
+_SHARDS = {"facts": 16, "parts": 64}
+
+
+def _shard(key: str | bytes, n: int) -> int:
+    return (int(key[:2], 16) if isinstance(key, str) else key[0]) % n
+
+
+def _shard_path(store: Path, kind: str, i: int) -> Path:
+    return store / f"{kind}-{i:02d}.data"
+
+
+def read_facts(store: Path) -> dict[str, FileFacts] | None:
+    facts: dict[str, FileFacts] = {}
+    for i in range(_SHARDS["facts"]):
+        shard = cache.read(_shard_path(store, "facts", i), dict)
+        if shard is None:  # never written, or damaged: the store is not whole
+            return None
+        facts.update(shard)
+    return facts
+
+
+def read_parts(store: Path) -> dict[bytes, TableParts] | None:
+    parts: dict[bytes, TableParts] = {}
+    for i in range(_SHARDS["parts"]):
+        try:
+            parts.update(unpack_parts(_shard_path(store, "parts", i).read_bytes()))
+        except (OSError, EOFError, ValueError, TypeError, AttributeError):
+            return None
+    return parts
+
+
+_P = TypeVar("_P", bytes, tuple[str, str])
+
+
+def pack_parts(parts: dict[_P, TableParts]) -> bytes:
+    """Parts as bytes (in `marshal`'s format: plain tuples), keyed as given."""
+    return marshal.dumps({key: (p.first, p.later, tuple(p.page), p.warnings)
+                          for key, p in parts.items()})
+
+
+def unpack_parts(data: bytes) -> dict[Any, TableParts]:
+    make_page = TablePage._make
+    return {key: TableParts(first, later, make_page(page), warnings)
+            for key, (first, later, page, warnings) in marshal.loads(data).items()}
+
+
+def write_store(place: Path, store: Store, old: Store | None = None) -> None:
+    """Write `store` to `place`; with `old` (what `place` holds), only the shards that differ.
+    Stores of this directory kept by other compiler versions are removed."""
+    for i, shard in _changed_shards(store.facts, old.facts if old else None, "facts"):
+        cache.write(_shard_path(place, "facts", i), shard)
+    for i, parts in _changed_shards(store.parts, old.parts if old else None, "parts"):
+        cache.write_bytes(_shard_path(place, "parts", i), pack_parts(parts))
+    if old is None and place.parent.is_dir():
+        for other in place.parent.iterdir():
+            if other != place:
+                shutil.rmtree(other, ignore_errors=True)
+
+
+_K = TypeVar("_K", str, bytes)
+_V = TypeVar("_V")
+
+
+def _changed_shards(new: dict[_K, _V], old: dict[_K, _V] | None,
+                    kind: str) -> list[tuple[int, dict[_K, _V]]]:
+    """The shards to write: all of them without an `old` store, else those whose keys
+    changed (a key names its value's content, so equal keys hold equal values)."""
+    n = _SHARDS[kind]
+    shards: list[dict[_K, _V]] = [{} for _ in range(n)]
+    for key, value in new.items():
+        shards[_shard(key, n)][key] = value
+    changed = range(n) if old is None else sorted({_shard(k, n) for k in new.keys() ^ old.keys()})
+    return [(i, shards[i]) for i in changed]
