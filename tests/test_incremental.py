@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from compiler import build, forked, incremental, load
 from compiler.build import build_directory
@@ -201,3 +203,71 @@ def test_a_build_split_over_two_processes_writes_what_one_process_writes(
     assert [render(w) for w in split.warnings] == [render(w) for w in alone.warnings]
     again = incremental.rebuild(d, read_sources(d), build._code_digest())
     assert again is not None and again.outputs == alone.outputs  # from what the child stored
+
+
+# --- any sequence of edits ------------------------------------------------------------------
+
+_EDITS_OF_A_TABLE = [
+    # (pattern in a table's text, replacement): each keeps or breaks the schema as it may
+    (r"\n  name (varchar\(\d+\)) not null\n", r"\n  name \1\n"),  # nullability
+    (r"\n  name varchar\(\d+\) not null\n", "\n  name text not null\n  note text\n"),  # column
+    (r"\n  /// Primary key\n", "\n  /// The key\n"),  # a description
+    (r"\n  id serial primary key\n", "\n  id bigserial primary key\n"),  # breaks referrers
+    (r"\n  status (\w+) not null default 'active'\n",
+     r"\n  status \1 not null default 'pending'\n"),
+    (r"\n  created_at timestamptz", "\n  created_at timestamp"),  # a warning
+    (r"\n  index idx_\w+_live \(status\) where deleted_at is null\n", "\n"),  # an index
+]
+
+
+def _edit_a_table(d: Path, file_index: int, table_index: int, edit: int,
+                  reference: int | None) -> None:
+    files = sorted(d.glob("*.schema"))
+    path = files[file_index % len(files)]
+    text = path.read_text(encoding="utf-8")
+    starts = [m.start() for m in re.finditer(r"^table ", text, flags=re.MULTILINE)]
+    if not starts:
+        return
+    start = starts[table_index % len(starts)]
+    end = text.index("\n}\n", start) + 3
+    table = text[start:end]
+    if reference is not None:  # a foreign key to any table, maybe a later one: a cycle
+        names = re.findall(r"^table (\w+) \{", "".join(
+            f.read_text(encoding="utf-8") for f in files), flags=re.MULTILINE)
+        target = names[reference % len(names)]
+        table = table.replace("\n  id serial primary key\n",
+                              f"\n  id serial primary key\n  to_{target} int "
+                              f"references {target}(id)\n", 1)
+    else:
+        pattern, replacement = _EDITS_OF_A_TABLE[edit % len(_EDITS_OF_A_TABLE)]
+        table = re.sub(pattern, replacement, table, count=1)
+    path.write_text(text[:start] + table + text[end:], encoding="utf-8")
+
+
+_edits = st.lists(st.tuples(st.integers(0, 50), st.integers(0, 60), st.integers(0, 20),
+                            st.none() | st.integers(0, 10_000)), min_size=1, max_size=4)
+
+
+@settings(max_examples=6, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sequence=_edits)
+def test_any_sequence_of_edits_builds_as_a_cold_build(
+        sequence: list[tuple[int, int, int, int | None]], schema_dir: Path,
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path_factory.mktemp("edits"), monkeypatch)
+    build_directory(d)
+    for edit in sequence:  # each build starts from what the one before it stored
+        _edit_a_table(d, *edit)
+        quick = incremental.rebuild(d, read_sources(d), build._code_digest())
+        try:
+            cold = build_directory(d, use_cache=False)
+        except CompileError as err:
+            assert quick is None  # a schema with errors is never built from parts
+            with pytest.raises(CompileError) as warm:
+                build_directory(d)
+            assert [render(x) for x in warm.value.diagnostics] == [
+                render(x) for x in err.diagnostics]
+            continue
+        assert quick is not None, "a valid schema was not rebuilt from its parts"
+        assert quick.outputs == cold.outputs
+        assert [render(w) for w in quick.warnings] == [render(w) for w in cold.warnings]
