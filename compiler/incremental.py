@@ -154,12 +154,12 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str) -> Build 
 
 
 def _parse_some(sources: list[tuple[str, str]]) -> list[ParsedFile] | None:
-    """Each source's parse (from the cache, else parsed and stored), or None on an error:
-    the full build reports it."""
-    from compiler.load import cached_parse
+    """Each source's parse (from the cache, else parsed, in parallel when large, and
+    stored), or None on an error: the full build reports it."""
+    from compiler.load import parse_sources
 
     try:
-        return [cached_parse(name, text) for name, text in sources]
+        return parse_sources(list(sources))
     except CompileError:
         return None
 
