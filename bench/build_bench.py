@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import statistics
 import subprocess
@@ -204,6 +205,19 @@ def child_breakdown(d: Path, out: Path) -> None:
     (out / "schema.sql").write_text(sql)
     (out / "schema.md").write_text(md)
     t.append(time.perf_counter())
+    # the rebuild after an edit: the build above left no parts, so one build first
+    from compiler.build import _code_digest, build_directory
+    from compiler.incremental import rebuild
+    from compiler.load import read_sources
+
+    build_directory(d)
+    edit_one_file(d, 0)
+    rebuild_phases: dict[str, float] = {}
+    started = time.perf_counter()
+    with paused_gc():
+        rebuilt = rebuild(d, read_sources(d), _code_digest(), rebuild_phases)
+    rebuild_phases["**rebuild in all (no imports, no writes)**"] = time.perf_counter() - started
+    assert rebuilt is not None
     names = ["import cli (typer)", "import compiler (lark, jinja2)",
              "(grammar from scratch: first run on a machine)",
              "grammar (lowering_parser(), as a run with cache misses builds or loads it)",
@@ -214,7 +228,7 @@ def child_breakdown(d: Path, out: Path) -> None:
              "build_outputs (DDL + docs as build renders them)", "write files"]
     phases = {k: t[i + 1] - t[i] for i, k in enumerate(names)}
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"phases": phases, "tables": len(schema.tables),
+    print(json.dumps({"phases": phases, "rebuild": rebuild_phases, "tables": len(schema.tables),
                       "columns": sum(len(x.columns) for x in schema.tables),
                       "source_mb": sum(f.stat().st_size for f in schema_files(d)) / 1e6,
                       "sql_mb": len(sql) / 1e6, "md_mb": len(md) / 1e6, "rss_mb": rss}))
@@ -368,6 +382,14 @@ def main() -> int:
         brows.append(["source MB / columns"] + [f"{b['source_mb']:.2f} / {b['columns']}"
                                                 for b in breakdowns])
         report.append(table(head, brows))
+        report += ["", "The rebuild after one file's edit, in the same child (in-process, "
+                   "seconds; its phases as `compiler.incremental.rebuild` times them):", ""]
+        rebuild_rows = []
+        for k in breakdowns[0]["rebuild"]:  # type: ignore[attr-defined]
+            label = re.sub(r"the \d+ tables", "the N tables", k)
+            rebuild_rows.append([label] + [f"{b['rebuild'].get(k, 0.0):.3f}"  # type: ignore[attr-defined]
+                                           for b in breakdowns])
+        report.append(table(head, rebuild_rows))
 
     def verdict(label: str, value: float | None, limit: float) -> str:
         if value is None:

@@ -20,6 +20,7 @@ declared twice, unknown types, creation order, anchors, counts) is worked out fr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,24 +112,31 @@ def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
     return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
 
 
-def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str) -> Build | None:
+def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
+            timings: dict[str, float] | None = None) -> Build | None:
+    """`timings`, when given, gets each phase's wall seconds (for the benchmarks)."""
     from compiler.load import source_key
 
+    lap = _Laps(timings)
     place = store_dir(root, salt)
     known = read_facts(place)
     if known is None:
         return None
     file_keys = [source_key(name, text) for name, text in sources]
     edited = [i for i, key in enumerate(file_keys) if key not in known]
+    lap("facts read")
     # The edited files are parsed in a child while this process reads the stored parts and
     # works out the whole schema as it was: an edit seldom changes what that is made of.
     parsing = Forked(lambda: _parse_some([sources[i] for i in edited]), bool(edited))
     stored = read_parts(place)
+    lap("parts read (edited files parsed alongside)")
     by_path = {f.path: f for f in known.values()}
     before = [known.get(key) or by_path.get(name) for (name, _), key in zip(sources, file_keys,
                                                                           strict=True)]
     guess = whole_schema(before) if all(before) else None  # type: ignore[arg-type]
+    lap("whole schema as it was (alongside)")
     parses = parsing.result()
+    lap("waiting for the parse")
     if stored is None or parses is None:
         return None
     parsed = dict(zip(edited, parses, strict=True))
@@ -140,17 +148,33 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str) -> Build 
     keys = table_keys(whole, salt)
     missing = [t.name for t in whole.tables if keys[t.name] not in stored]
     parts = {n: stored[k] for n, k in keys.items() if k in stored}
+    lap("whole schema and keys")
     if missing:
         made = _compile_some(missing, whole, sources, parsed)
         if made is None:
             return None
         parts.update(made)
+    lap(f"compiling the {len(missing)} tables whose key is new")
     build = assemble(whole, parts)
+    lap("joining the outputs")
     if missing or len(stored) != len(keys) or known.keys() != set(file_keys):
         write_store(place, Store(
             facts=dict(zip(file_keys, facts, strict=True)),
             parts={keys[n]: p for n, p in parts.items()}), Store(known, stored))
+    lap("storing what changed")
     return build
+
+
+class _Laps:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def __call__(self, phase: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[phase] = now - self.last
+            self.last = now
 
 
 def _parse_some(sources: list[tuple[str, str]]) -> list[ParsedFile] | None:
