@@ -1,10 +1,11 @@
 """Where a large schema's build keeps its parts for the next build (part of
 `compiler.incremental`).
 
-Contract: `read_facts(root, salt)` and `read_parts(root, salt)` give what the last build of
-the directory `root` stored (None when there is none, or it is damaged: a miss, never an
-error); `write_store(...)` replaces it. The store lives in the cache directory, one per schema
-directory and compiler; writing one removes the directory's stores of other compiler versions.
+Contract: the store of a schema directory and compiler is `store_dir(root, salt)`;
+`read_facts(place)` and `read_parts(place)` give what the last build stored there (None when
+there is none, or it is damaged: a miss, never an error). A first build starts it with
+`write_new_store` (which removes the directory's stores of other compiler versions) and
+`write_parts`; a rebuild brings it up to date with `write_store`, writing only what changed.
 `pack_parts`/`unpack_parts` are the parts' format, also for handing them between processes.
 """
 
@@ -14,6 +15,7 @@ import hashlib
 import marshal
 import shutil
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -65,6 +67,7 @@ def store_dir(root: Path, salt: str) -> Path:
 # than all else the rebuild does. Parts are plain tuples in `marshal`'s format, the quickest
 # Python reads back; facts (a few objects a file) are pickled.
 _SHARDS = {"facts": 16, "parts": 64}
+PARTS_SHARDS = _SHARDS["parts"]
 
 
 def _shard(key: str | bytes, n: int) -> int:
@@ -110,17 +113,35 @@ def unpack_parts(data: bytes) -> dict[Any, TableParts]:
             for key, (first, later, page, warnings) in marshal.loads(data).items()}
 
 
-def write_store(place: Path, store: Store, old: Store | None = None) -> None:
-    """Write `store` to `place`; with `old` (what `place` holds), only the shards that differ.
-    Stores of this directory kept by other compiler versions are removed."""
-    for i, shard in _changed_shards(store.facts, old.facts if old else None, "facts"):
+def write_store(place: Path, store: Store, old: Store) -> None:
+    """Bring `place` from `old` (what it holds) to `store`: only the shards that differ."""
+    for i, shard in _changed_shards(store.facts, old.facts, "facts"):
         cache.write(_shard_path(place, "facts", i), shard)
-    for i, parts in _changed_shards(store.parts, old.parts if old else None, "parts"):
+    for i, parts in _changed_shards(store.parts, old.parts, "parts"):
         cache.write_bytes(_shard_path(place, "parts", i), pack_parts(parts))
-    if old is None and place.parent.is_dir():
+
+
+def write_new_store(place: Path, facts: dict[str, FileFacts]) -> None:
+    """Start the store at `place` with `facts`, removing the stores this directory has from
+    other compiler versions; `write_parts` adds the parts."""
+    if place.parent.is_dir():
         for other in place.parent.iterdir():
             if other != place:
                 shutil.rmtree(other, ignore_errors=True)
+    for i, shard in _changed_shards(facts, None, "facts"):
+        cache.write(_shard_path(place, "facts", i), shard)
+
+
+def parts_shard(key: bytes) -> int:
+    return _shard(key, _SHARDS["parts"])
+
+
+def write_parts(place: Path, parts: dict[bytes, TableParts], shards: Iterable[int]) -> None:
+    """Write the given shards of the parts, which `parts` holds whole."""
+    chosen = set(shards)
+    for i, shard in _changed_shards(parts, None, "parts"):
+        if i in chosen:
+            cache.write_bytes(_shard_path(place, "parts", i), pack_parts(shard))
 
 
 _K = TypeVar("_K", str, bytes)

@@ -27,7 +27,6 @@ from pathlib import Path
 
 from compiler import forked, ir
 from compiler.build_facts import (
-    FileFacts,
     Name,
     Whole,
     ancestors,
@@ -40,13 +39,17 @@ from compiler.build_facts import (
     whole_schema,
 )
 from compiler.build_store import (
+    PARTS_SHARDS,
     Store,
     TableParts,
     pack_parts,
+    parts_shard,
     read_facts,
     read_parts,
     store_dir,
     unpack_parts,
+    write_new_store,
+    write_parts,
     write_store,
 )
 from compiler.diff import diff, new_table_ops
@@ -228,47 +231,36 @@ def _compile_some(missing: list[Name], whole: Whole, sources: Sequence[tuple[str
 def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[ParsedFile],
                 schema: ir.Schema, by_table: dict[ir.QName, TableWarnings],
                 salt: str) -> Build | None:
-    """The full build of a schema compiled from `files`, made of parts that are then stored
-    for the next build; None when the schema has objects only `build_outputs` handles."""
+    """The full build of a schema compiled from `files`, made of parts that are stored for
+    the next build; None when the schema has objects only `build_outputs` handles."""
+    from compiler.load import source_key
+
     facts = [file_facts(f) for f in files]
     whole = whole_schema(facts)
     if whole is None:
         return None
-    parts = _all_parts(schema, whole, by_table)
-    # stored by a child while this process joins them
-    storing = Forked(lambda: _remember(root, sources, facts, whole, parts, salt))
-    built = assemble(whole, parts)
-    storing.result()
-    return built
-
-
-def _all_parts(schema: ir.Schema, whole: Whole, by_table: dict[ir.QName, TableWarnings]
-               ) -> dict[Name, TableParts]:
-    """Every table's parts: half of them made in a child while this process makes the rest."""
+    place = store_dir(root, salt)
+    write_new_store(place, {source_key(name, text): f
+                            for (name, text), f in zip(sources, facts, strict=True)})
+    keys = table_keys(whole, salt)
     ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
 
-    def make(tables: Sequence[ir.Table]) -> dict[Name, TableParts]:
+    def make(odd: int) -> dict[Name, TableParts]:
+        """The parts of the tables in half of the store's shards, stored."""
+        tables = [t for t in schema.tables if parts_shard(keys[name_of(t.name)]) % 2 == odd]
         steps = table_steps(tables, whole.later)
-        return {name_of(t.name): TableParts.of(first, later, table_page(t, ctx),
+        made = {name_of(t.name): TableParts.of(first, later, table_page(t, ctx),
                                                by_table[t.name])
                 for t, (first, later) in zip(tables, steps, strict=True)}
+        write_parts(place, {keys[n]: p for n, p in made.items()},
+                    range(odd, PARTS_SHARDS, 2))
+        return made
 
-    theirs = Forked(lambda: pack_parts(make(schema.tables[1::2])),
-                    forked.worth_a_child(len(schema.tables)))
+    # half the tables' parts are made and stored by a child, half by this process
+    theirs = Forked(lambda: pack_parts(make(1)), forked.worth_a_child(len(schema.tables)))
     try:
-        mine = make(schema.tables[0::2])
+        mine = make(0)
     except BaseException:
         theirs.abandon()
         raise
-    return mine | unpack_parts(theirs.result())
-
-
-def _remember(root: Path, sources: Sequence[tuple[str, str]], facts: Sequence[FileFacts],
-              whole: Whole, parts: dict[Name, TableParts], salt: str) -> None:
-    from compiler.load import source_key
-
-    keys = table_keys(whole, salt)
-    write_store(store_dir(root, salt), Store(
-        facts={source_key(name, text): f for (name, text), f in zip(sources, facts,
-                                                                     strict=True)},
-        parts={keys[n]: p for n, p in parts.items()}))
+    return assemble(whole, mine | unpack_parts(theirs.result()))
