@@ -5,7 +5,7 @@ Contract: `file_facts(parsed)` is what a file contributes beyond its tables' tex
 a digest of the text it was parsed from, the tables it refers to and the names it takes, and
 the file's types and schemas. `whole_schema(facts)` is what spans the schema (declaration and
 creation order, anchors, foreign keys that wait for a cycle), or None when the full build must
-run: something it would report as an error, or objects only it handles. `table_keys` gives
+run: something it would report as an error, or objects only it handles. `TableKeys` gives
 each table the digest of everything its parts of the outputs are made from;
 `same_shape` carries a whole schema over an edit that keeps every name and reference.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from compiler import ir
@@ -175,35 +175,66 @@ def whole_schema(facts: Sequence[FileFacts]) -> Whole | None:
     return Whole(meta, tables, by_name, home, anchors, later, order)
 
 
-def table_keys(whole: Whole, salt: str) -> dict[Name, bytes]:
-    """Each table's key: a digest of everything its parts are made from (module docstring)."""
-    by_name = whole.by_name
-    incoming: dict[Name, set[Name]] = {}
-    for t in whole.tables:
-        for _, ref in t.foreign_keys:
-            incoming.setdefault(ref, set()).add(t.name)
-        for p in t.parents:
-            incoming.setdefault(p, set()).add(t.name)
-    type_digest = {display(e.name): repr(e).encode() for e in whole.meta.enums}
-    type_digest |= {display(d.name): repr(d).encode() for d in whole.meta.domains}
-    table_anchor = {name_of(q): a for q, a in whole.anchors.tables.items()}
-    type_anchor = whole.anchors.types
-    salt_bytes = salt.encode()
-    keys: dict[Name, bytes] = {}
-    for t in whole.tables:
-        h = hashlib.blake2b(salt_bytes, digest_size=20)
-        h.update(t.source)
-        h.update(table_anchor[t.name].encode())
-        for n in sorted(reaches(t, by_name) | incoming.get(t.name, set())):
-            other = by_name.get(n)
-            h.update(b"\1" + (other.source if other else repr(n).encode())
-                     + table_anchor.get(n, "").encode())
-        for type_text in t.types:
-            h.update(b"\2" + type_text.encode() + b"\0" + type_digest.get(type_text, b"-")
-                     + type_anchor.get(type_text, "").encode())
-        h.update(b"\3" + "\0".join(sorted(whole.later[t.name])).encode())
-        keys[t.name] = h.digest()
-    return keys
+class TableKeys:
+    """Each table's key: a digest of everything its parts are made from (the docstring of
+    `compiler.incremental`). What the keys read beyond the tables' own text (references both
+    ways, anchors, types, the foreign keys that wait) is worked out once per shape of the
+    schema: `same_shape` keeps it, so only the keys of tables near an edit are made again."""
+
+    def __init__(self, whole: Whole, salt: str) -> None:
+        self.incoming: dict[Name, set[Name]] = {}  # who references or inherits each table
+        self.children: dict[Name, set[Name]] = {}
+        for t in whole.tables:
+            for _, ref in t.foreign_keys:
+                self.incoming.setdefault(ref, set()).add(t.name)
+            for p in t.parents:
+                self.incoming.setdefault(p, set()).add(t.name)
+                self.children.setdefault(p, set()).add(t.name)
+        self.type_digest = {display(e.name): repr(e).encode() for e in whole.meta.enums}
+        self.type_digest |= {display(d.name): repr(d).encode() for d in whole.meta.domains}
+        self.table_anchor = {name_of(q): a for q, a in whole.anchors.tables.items()}
+        self.salt = salt.encode()
+
+    def of(self, whole: Whole, names: Iterable[Name] | None = None) -> dict[Name, bytes]:
+        """The keys of `names` (default: every table) in `whole`, a schema of this shape."""
+        by_name = whole.by_name
+        anchor = self.table_anchor
+        type_anchor = whole.anchors.types
+        keys: dict[Name, bytes] = {}
+        for t in whole.tables if names is None else (by_name[n] for n in names):
+            h = hashlib.blake2b(self.salt, digest_size=20)
+            h.update(t.source)
+            h.update(anchor[t.name].encode())
+            for n in sorted(reaches(t, by_name) | self.incoming.get(t.name, set())):
+                other = by_name.get(n)
+                h.update(b"\1" + (other.source if other else repr(n).encode())
+                         + anchor.get(n, "").encode())
+            for type_text in t.types:
+                h.update(b"\2" + type_text.encode() + b"\0"
+                         + self.type_digest.get(type_text, b"-")
+                         + type_anchor.get(type_text, "").encode())
+            h.update(b"\3" + "\0".join(sorted(whole.later[t.name])).encode())
+            keys[t.name] = h.digest()
+        return keys
+
+    def readers(self, whole: Whole, changed: Iterable[Name]) -> set[Name]:
+        """The tables whose key reads the text of a `changed` table: it, the tables it
+        references (their pages list it), and those that reach it (reference it or inherit
+        from it, or reference or inherit from a table that inherits from it)."""
+        out: set[Name] = set()
+        for c in changed:
+            out.add(c)
+            t = whole.by_name[c]
+            out.update(ref for _, ref in t.foreign_keys)
+            out.update(t.parents)
+            todo, seen = [c], set()
+            while todo:
+                d = todo.pop()
+                if d not in seen:
+                    seen.add(d)
+                    out |= self.incoming.get(d, set())
+                    todo += self.children.get(d, ())
+        return out & whole.by_name.keys()
 
 
 def reaches(t: TableFacts, by_name: dict[Name, TableFacts]) -> set[Name]:

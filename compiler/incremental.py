@@ -28,6 +28,7 @@ from pathlib import Path
 from compiler import forked, ir
 from compiler.build_facts import (
     Name,
+    TableKeys,
     Whole,
     ancestors,
     file_facts,
@@ -35,7 +36,6 @@ from compiler.build_facts import (
     qname_of,
     reaches,
     same_shape,
-    table_keys,
     whole_schema,
 )
 from compiler.build_store import (
@@ -105,14 +105,15 @@ def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
     for n in whole.order:
         for run in parts[n].later:
             by_phase.setdefault(run[0], []).append(run)
-    ddl = script_data([run for phase in sorted(by_phase) for run in by_phase[phase]],
-                      title=TITLE)
+    runs = [run for phase in sorted(by_phase) for run in by_phase[phase]]
+    ddl = Forked(lambda: script_data(runs, title=TITLE),  # joined in a child, beside the docs
+                 forked.worth_a_child(len(whole.tables)))
     pages = [parts[name_of(q)].page for q in whole.anchors.tables]  # anchors are in page order
     docs = assemble_markdown_data(whole.meta, pages, whole.anchors)
     tables = [parts[t.name].table_warnings() for t in whole.tables]
     warnings = [*(w for found, _ in tables for w in found),
                 *(w for _, linted in tables for w in linted)]
-    return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
+    return Build({"schema.sql": ddl.result(), "schema.md": docs}, warnings, len(whole.tables))
 
 
 def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
@@ -137,7 +138,9 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
     before = [known.get(key) or by_path.get(name) for (name, _), key in zip(sources, file_keys,
                                                                           strict=True)]
     guess = whole_schema(before) if all(before) else None  # type: ignore[arg-type]
-    lap("whole schema as it was (alongside)")
+    making = TableKeys(guess, salt) if guess else None
+    guessed = making.of(guess) if making and guess else {}
+    lap("whole schema and keys as they were (alongside)")
     parses = parsing.result()
     lap("waiting for the parse")
     if stored is None or parses is None:
@@ -145,10 +148,17 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
     parsed = dict(zip(edited, parses, strict=True))
     facts = [file_facts(parsed[i]) if i in parsed else known[key]
              for i, key in enumerate(file_keys)]
-    whole = same_shape(guess, before, facts) or whole_schema(facts)
-    if whole is None:
-        return None
-    keys = table_keys(whole, salt)
+    whole = same_shape(guess, before, facts)
+    if whole is not None and making is not None:  # the keys of tables near an edit change
+        changed = [new.name for i in edited for old, new in zip(
+            before[i].tables, facts[i].tables, strict=True)  # type: ignore[union-attr]
+            if old.source != new.source]
+        keys = guessed | making.of(whole, making.readers(whole, changed))
+    else:
+        whole = whole_schema(facts)
+        if whole is None:
+            return None
+        keys = TableKeys(whole, salt).of(whole)
     missing = [t.name for t in whole.tables if keys[t.name] not in stored]
     parts = {n: stored[k] for n, k in keys.items() if k in stored}
     lap("whole schema and keys")
@@ -242,7 +252,7 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
     place = store_dir(root, salt)
     write_new_store(place, {source_key(name, text): f
                             for (name, text), f in zip(sources, facts, strict=True)})
-    keys = table_keys(whole, salt)
+    keys = TableKeys(whole, salt).of(whole)
     ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
 
     def make(odd: int) -> dict[Name, TableParts]:
