@@ -105,15 +105,14 @@ def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
     for n in whole.order:
         for run in parts[n].later:
             by_phase.setdefault(run[0], []).append(run)
-    runs = [run for phase in sorted(by_phase) for run in by_phase[phase]]
-    ddl = Forked(lambda: script_data(runs, title=TITLE),  # joined in a child, beside the docs
-                 forked.worth_a_child(len(whole.tables)))
+    ddl = script_data([run for phase in sorted(by_phase) for run in by_phase[phase]],
+                      title=TITLE)
     pages = [parts[name_of(q)].page for q in whole.anchors.tables]  # anchors are in page order
     docs = assemble_markdown_data(whole.meta, pages, whole.anchors)
     tables = [parts[t.name].table_warnings() for t in whole.tables]
     warnings = [*(w for found, _ in tables for w in found),
                 *(w for _, linted in tables for w in linted)]
-    return Build({"schema.sql": ddl.result(), "schema.md": docs}, warnings, len(whole.tables))
+    return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
 
 
 def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
