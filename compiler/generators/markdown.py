@@ -7,10 +7,11 @@ reference rows, expectations, sections); tables are sorted by name within their 
 named objects (indexes, constraints, enums, ...) by name, so a schema pulled from a live
 database documents the same as the `.schema` files it came from.
 
-The document is laid out by `templates/schema.md.j2`. This module prepares the document's
-parts (sections, counts, types, objects); a table's page comes from `markdown_tables`, the ER
-diagram from `markdown_er`, and every fragment is escaped by `markdown_text` (code spans,
-table cells, prose), the one place escaping lives.
+The document is laid out by `templates/schema_head.md.j2`, `section.md.j2` and
+`schema_tail.md.j2`. This module prepares the document's parts (sections, counts, types,
+objects); a table's page comes from `markdown_tables`, the ER diagram from `markdown_er`, and
+every fragment is escaped by `markdown_text` (code spans, table cells, prose), the one place
+escaping lives.
 """
 
 from __future__ import annotations
@@ -74,9 +75,9 @@ class TablePage(NamedTuple):
     title: str
     anchor: str
     summary: str
-    text: str
-    er_entity: str
-    er_relations: str
+    text: bytes  # UTF-8, as is everything a large document is mostly made of
+    er_entity: bytes
+    er_relations: bytes
     counts: tuple[int, ...]  # columns, indexes, foreign keys, uniques, checks, audited rules
     type_users: tuple[tuple[str, str], ...]  # (type, column): columns of enums and domains
 
@@ -86,9 +87,9 @@ def table_page(t: ir.Table, ctx: Context) -> TablePage:
     entity, relations = er_parts(t)
     return TablePage(
         section=t.section, title=view.title, anchor=view.anchor, summary=view.summary,
-        text=_env().get_template("table.md.j2").render(t=view),
-        er_entity="".join(f"    {line}\n" for line in entity),
-        er_relations="".join(f"    {line}\n" for line in relations),
+        text=_env().get_template("table.md.j2").render(t=view).encode(),
+        er_entity="".join(f"    {line}\n" for line in entity).encode(),
+        er_relations="".join(f"    {line}\n" for line in relations).encode(),
         counts=(len(t.columns), len(t.indexes), len(t.foreign_keys), len(t.uniques),
                 len(t.checks), len(t.expectations)),
         type_users=tuple(type_users(t)))
@@ -118,16 +119,33 @@ def assemble_markdown(schema: ir.Schema, pages: Sequence[TablePage],
     """The document from its table pages (in `table_key` order) and the rest of `schema`,
     whose own tables are not read: the same text whether the pages were rendered now or
     come from the cache."""
-    return _env().get_template("schema.md.j2").render(
-        generated_line=GENERATED_LINE, title=TITLE, **_document(schema, pages, anchors)
-    )
+    return "".join([piece.decode() if isinstance(piece, bytes) else piece
+                    for piece in _document_pieces(schema, pages, anchors)])
 
 
 def assemble_markdown_data(schema: ir.Schema, pages: Sequence[TablePage],
                            anchors: DocumentAnchors) -> bytes:
-    """`assemble_markdown` as UTF-8, joined as bytes (quicker for many megabytes)."""
-    return b"".join([piece.encode() for piece in _env().get_template("schema.md.j2").generate(
-        generated_line=GENERATED_LINE, title=TITLE, **_document(schema, pages, anchors))])
+    """`assemble_markdown` as UTF-8: the pages come encoded, and are joined as they are."""
+    return b"".join([piece if isinstance(piece, bytes) else piece.encode()
+                     for piece in _document_pieces(schema, pages, anchors)])
+
+
+def _document_pieces(schema: ir.Schema, pages: Sequence[TablePage],
+                     anchors: DocumentAnchors) -> list[str | bytes]:
+    """The layout's templates around the pages and ER lines, which are UTF-8 already."""
+    env = _env()
+    parts, sections = _document(schema, pages, anchors)
+    out: list[str | bytes] = [env.get_template("schema_head.md.j2").render(
+        generated_line=GENERATED_LINE, title=TITLE, **parts)]
+    heading = env.get_template("section.md.j2")
+    for section, its_pages in sections:
+        out.append(heading.render(s=section, flat=parts["flat"]))
+        out += [p.text for p in its_pages]
+    out.append(env.get_template("schema_tail.md.j2").render(**parts))
+    out += [p.er_entity for p in pages]
+    out += [p.er_relations for p in pages]
+    out.append("```\n")
+    return out
 
 
 def _enums(schema: ir.Schema) -> list[ir.Enum]:
@@ -164,8 +182,9 @@ def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
     return tuple(out)
 
 
-def _document(schema: ir.Schema, pages: Sequence[TablePage],
-              anchors: DocumentAnchors) -> dict[str, object]:
+def _document(schema: ir.Schema, pages: Sequence[TablePage], anchors: DocumentAnchors
+              ) -> tuple[dict[str, object], list[tuple[SectionView, list[TablePage]]]]:
+    """The templates' values, and each section with its pages."""
     users: dict[str, list[tuple[ir.QName, str]]] = {}
     names = sorted(anchors.tables, key=lambda n: (n.name, n.schema))  # the pages' order
     for name, page in zip(names, pages, strict=True):
@@ -192,7 +211,6 @@ def _document(schema: ir.Schema, pages: Sequence[TablePage],
             contents="".join(f"{bullet}[{p.title}](#{p.anchor})"
                              + (f" — {p.summary}\n" if p.summary else "\n")
                              for p in grouped[s]),
-            text="".join(p.text for p in grouped[s]),
         )
         for s in order
     )
@@ -243,8 +261,7 @@ def _document(schema: ir.Schema, pages: Sequence[TablePage],
             (code_span(str(r.table)), rows_view(r)) for r in orphan_rows
         ),
         "objects": _objects(schema),
-        "mermaid": "".join([*(p.er_entity for p in pages), *(p.er_relations for p in pages)]),
-    }
+    }, [(view, grouped[s]) for view, s in zip(sections, order, strict=True)]
 
 
 def _section_title(section: str | None, declared: Sequence[str]) -> str:

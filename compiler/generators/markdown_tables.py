@@ -68,7 +68,6 @@ class SectionView:
     anchor: str
     count: int  # tables
     contents: str  # a line per table, for the contents
-    text: str  # the tables' pages
 
 
 @dataclass(frozen=True, slots=True)

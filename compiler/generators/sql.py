@@ -87,11 +87,11 @@ def step_text(op: o.Op, verbose: bool = False) -> StepText:
 
 
 # Steps of one phase, in order: (phase, text, ends, steps). When every step is plain (one
-# block in the shared transaction) the run is its pieces joined, `ends` where each piece ends
-# (`array("I")` bytes: one object, not one per step), and no `steps`; otherwise `text` is
-# empty and `steps` holds them. A large schema's script is mostly plain runs, appended whole.
-# Plain data, for the same reason as `StepText`.
-StepRun = tuple[int, str, bytes, tuple[StepText, ...]]
+# block in the shared transaction) the run is its pieces joined, as UTF-8, `ends` where each
+# piece ends (`array("I")` bytes: one object, not one per step), and no `steps`; otherwise
+# `text` is empty and `steps` holds them. A large schema's script is mostly plain runs,
+# appended whole, already encoded. Plain data, for the same reason as `StepText`.
+StepRun = tuple[int, bytes, bytes, tuple[StepText, ...]]
 
 
 _END_SIZE = array("I").itemsize
@@ -105,10 +105,11 @@ def step_runs(steps: Iterable[StepText]) -> tuple[StepRun, ...]:
     runs: list[StepRun] = []
     for phase, group in sorted(by_phase.items()):
         if all(_plain(s) for s in group):
-            ends = array("I", itertools.accumulate(len(s[3][0]) for s in group))
-            runs.append((phase, "".join(s[3][0] for s in group), ends.tobytes(), ()))
+            pieces = [s[3][0].encode() for s in group]
+            ends = array("I", itertools.accumulate(len(p) for p in pieces))
+            runs.append((phase, b"".join(pieces), ends.tobytes(), ()))
         else:
-            runs.append((phase, "", b"", tuple(group)))
+            runs.append((phase, b"", b"", tuple(group)))
     return tuple(runs)
 
 
@@ -119,8 +120,8 @@ def _plain(step: StepText) -> bool:
 
 def render_script(plan: Plan, *, title: str | None = None) -> str:
     return script_text(
-        [(step[0], "", b"", (step,)) for step in (step_text(op, plan.existing)
-                                                 for op in plan.steps)], title=title,
+        [(step[0], b"", b"", (step,)) for step in (step_text(op, plan.existing)
+                                                  for op in plan.steps)], title=title,
         withheld=[describe(op) for op in plan.withheld],
         timeouts=(plan.lock_timeout, plan.statement_timeout) if plan.existing else None)
 
@@ -128,18 +129,19 @@ def render_script(plan: Plan, *, title: str | None = None) -> str:
 def script_text(runs: Iterable[StepRun], *, title: str | None = None,
                 withheld: Iterable[str] = (), timeouts: tuple[str, str] | None = None) -> str:
     """The whole file: steps grouped into transactions exactly as `units` groups ops."""
-    return "".join(_script_pieces(runs, title, withheld, timeouts))
+    return "".join([piece.decode() if isinstance(piece, bytes) else piece
+                    for piece in _script_pieces(runs, title, withheld, timeouts)])
 
 
 def script_data(runs: Iterable[StepRun], *, title: str | None = None) -> bytes:
-    """`script_text` as UTF-8, joined as bytes: quicker for a file of many megabytes, whose
-    pieces are nearly all ASCII."""
-    return b"".join([piece.encode() for piece in _script_pieces(runs, title, (), None)])
+    """`script_text` as UTF-8, joined as bytes: a large schema's runs are already encoded."""
+    return b"".join([piece if isinstance(piece, bytes) else piece.encode()
+                     for piece in _script_pieces(runs, title, (), None)])
 
 
 def _script_pieces(runs: Iterable[StepRun], title: str | None, withheld: Iterable[str],
-                   timeouts: tuple[str, str] | None) -> list[str]:
-    out = [HEADER]
+                   timeouts: tuple[str, str] | None) -> list[str | bytes]:
+    out: list[str | bytes] = [HEADER]
     if title:
         out.append(f"\n-- {title}")
     out += [f"\n-- WITHHELD (needs --allow-destructive): {w}" for w in withheld]
@@ -163,7 +165,7 @@ def _script_pieces(runs: Iterable[StepRun], title: str | None, withheld: Iterabl
             continue
         if text:  # a plain run that a transaction boundary cuts: step by step
             offsets = array("I", ends)
-            steps = tuple((phase, True, False, (text[start:end],))
+            steps = tuple((phase, True, False, (text[start:end].decode(),))
                           for start, end in zip((0, *offsets), offsets, strict=False))
         for step in steps:
             in_transaction, count = _append_step(out, step, in_transaction, count)
@@ -175,7 +177,7 @@ def _script_pieces(runs: Iterable[StepRun], title: str | None, withheld: Iterabl
     return out
 
 
-def _append_step(out: list[str], step: StepText, in_transaction: bool,
+def _append_step(out: list[str | bytes], step: StepText, in_transaction: bool,
                  count: int) -> tuple[bool, int]:
     """One step onto the script; returns whether a transaction is open, and its steps."""
     _phase, transactional, isolated, pieces = step
