@@ -17,20 +17,23 @@ import hashlib
 from pathlib import Path
 
 from compiler import incremental, ir
-from compiler.diff import diff
 from compiler.forked import Forked, worth_a_child
-from compiler.generators.sql import render_script
 from compiler.incremental import TITLE, Build
 from compiler.load import parse_sources, read_sources
 from compiler.memory import paused_gc
-from compiler.plan import make_plan
-from compiler.validate import compile_files_by_table
+
+# The diff, the generators and validation are imported where they are used: a rebuild that
+# reuses the last build's parts forks its parsing child before it needs them.
 
 # below this, building in full is quicker than reading back megabytes of earlier parts
 INCREMENTAL_TABLES = 500
 
 
 def ddl(schema: ir.Schema) -> str:
+    from compiler.diff import diff
+    from compiler.generators.sql import render_script
+    from compiler.plan import make_plan
+
     plan = make_plan(diff(ir.EMPTY, schema))
     return render_script(plan, title=TITLE)
 
@@ -56,6 +59,8 @@ def build_directory(root: Path, *, use_cache: bool = True) -> Build:
             quick = incremental.rebuild(root, sources, _code_digest())
             if quick is not None:
                 return quick
+        from compiler.validate import compile_files_by_table
+
         files = parse_sources(sources, use_cache=use_cache)
         schema, warnings, by_table = compile_files_by_table(files)
         if not use_cache or len(schema.tables) < INCREMENTAL_TABLES:

@@ -16,16 +16,22 @@ import dataclasses
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from compiler import ir
-from compiler.diff import creation_order
 from compiler.frozen import replace
-from compiler.generators.markdown import DocumentAnchors, document_anchors
 from compiler.generators.markdown_text import anchor_slug
 from compiler.names import display, too_long
 from compiler.parsed import ParsedFile
 from compiler.types import BUILTIN, base_of
 from compiler.validate import EXTENSION_TYPES, enum_errors
+
+if TYPE_CHECKING:
+    from compiler.generators.markdown import DocumentAnchors
+
+# Reading the facts back imports this module: it imports what only `whole_schema` needs (the
+# diff's ordering, the docs' anchors, and what they import) when that runs, so that a rebuild
+# can start parsing an edited file in a child before it has paid for those imports.
 
 # (schema, name): a table's name as plain data, quick to store and to read back
 Name = tuple[str, str]
@@ -122,9 +128,40 @@ class Whole:
     order: list[Name]  # creation order
 
 
+@dataclass(slots=True)
+class Shape:
+    """The whole schema of a build (without its tables, which the facts hold) and the keys
+    of its tables: saved with the store, so that the next build need not work them out
+    again when its files are the same."""
+
+    facts: str  # `facts_digest` of the files' facts it was worked out from
+    whole: Whole
+    making: TableKeys
+    keys: dict[Name, bytes]
+
+    @classmethod
+    def of(cls, file_keys: Iterable[str], whole: Whole, making: TableKeys,
+           keys: dict[Name, bytes]) -> Shape:
+        """Its tables are not kept: `restored` takes them from the facts."""
+        return cls(facts_digest(file_keys), dataclasses.replace(whole, tables=[], by_name={}),
+                   making, keys)
+
+    def restored(self, facts: Sequence[FileFacts]) -> Whole:
+        tables = [t for f in facts for t in f.tables]
+        return dataclasses.replace(self.whole, tables=tables,
+                                   by_name={t.name: t for t in tables})
+
+
+def facts_digest(file_keys: Iterable[str]) -> str:
+    return hashlib.sha256("\0".join(file_keys).encode()).hexdigest()
+
+
 def whole_schema(facts: Sequence[FileFacts]) -> Whole | None:
     """None when the schema has something `compile_files` would report as an error across
     tables, or something only the full build handles."""
+    from compiler.diff import creation_order
+    from compiler.generators.markdown import document_anchors
+
     if not all(f.simple for f in facts):
         return None
     tables = [t for f in facts for t in f.tables]

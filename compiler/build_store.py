@@ -18,13 +18,15 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from compiler import cache
-from compiler.build_facts import FileFacts
-from compiler.generators.markdown import TablePage
-from compiler.generators.sql import StepRun
-from compiler.validate import TableWarnings
+from compiler.build_facts import FileFacts, Shape
+
+if TYPE_CHECKING:  # imported when parts are read (see `compiler.build_facts`)
+    from compiler.generators.markdown import TablePage
+    from compiler.generators.sql import StepRun
+    from compiler.validate import TableWarnings
 
 
 class TableParts(NamedTuple):
@@ -108,6 +110,8 @@ def pack_parts(parts: dict[_P, TableParts]) -> bytes:
 
 
 def unpack_parts(data: bytes) -> dict[Any, TableParts]:
+    from compiler.generators.markdown import TablePage
+
     make_page = TablePage._make
     return {key: TableParts(first, later, make_page(page), warnings)
             for key, (first, later, page, warnings) in marshal.loads(data).items()}
@@ -130,6 +134,16 @@ def write_new_store(place: Path, facts: dict[str, FileFacts]) -> None:
                 shutil.rmtree(other, ignore_errors=True)
     for i, shard in _changed_shards(facts, None, "facts"):
         cache.write(_shard_path(place, "facts", i), shard)
+
+
+def read_shape(place: Path, facts_digest: str) -> Shape | None:
+    """The saved shape, if it was worked out from the facts with this digest."""
+    shape = cache.read(place / "shape.data", Shape)
+    return shape if shape is not None and shape.facts == facts_digest else None
+
+
+def write_shape(place: Path, shape: Shape) -> None:
+    cache.write(place / "shape.data", shape)
 
 
 def parts_shard(key: bytes) -> int:

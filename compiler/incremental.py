@@ -24,13 +24,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from compiler import forked, ir
 from compiler.build_facts import (
     Name,
+    Shape,
     TableKeys,
     Whole,
     ancestors,
+    facts_digest,
     file_facts,
     name_of,
     qname_of,
@@ -46,20 +49,25 @@ from compiler.build_store import (
     parts_shard,
     read_facts,
     read_parts,
+    read_shape,
     store_dir,
     unpack_parts,
     write_new_store,
     write_parts,
+    write_shape,
     write_store,
 )
-from compiler.diff import diff, new_table_ops
 from compiler.errors import CompileError, Diagnostic
 from compiler.forked import Forked
-from compiler.generators.markdown import DocumentAnchors, assemble_markdown_data, table_page
-from compiler.generators.markdown_tables import Context
-from compiler.generators.sql import StepRun, script_data, step_runs, step_text
 from compiler.parsed import ParsedFile
-from compiler.validate import TableWarnings, resolve_tables
+
+if TYPE_CHECKING:
+    from compiler.generators.markdown import DocumentAnchors
+    from compiler.generators.sql import StepRun
+    from compiler.validate import TableWarnings
+
+# The generators, the diff and validation are imported by the functions that use them: a
+# rebuild forks the child that parses the edited files before it imports them.
 
 TITLE = "DDL for an empty database: psql -v ON_ERROR_STOP=1 -f schema.sql"
 
@@ -74,6 +82,9 @@ class Build:
 def table_steps(tables: Iterable[ir.Table], later: dict[Name, frozenset[str]]
                 ) -> list[tuple[tuple[StepRun, ...], tuple[StepRun, ...]]]:
     """Each table's steps in the DDL: creating it, then its foreign keys in `later`."""
+    from compiler.diff import new_table_ops
+    from compiler.generators.sql import step_runs, step_text
+
     out = []
     for t in tables:
         first, after = new_table_ops(t, later[name_of(t.name)])
@@ -87,6 +98,9 @@ def table_parts(resolved: dict[ir.QName, ir.Table], wanted: Iterable[ir.QName],
                 later: dict[Name, frozenset[str]]) -> dict[Name, TableParts]:
     """The parts of the `wanted` tables; `resolved` holds them and every table that refers
     to one of them (their pages list those)."""
+    from compiler.generators.markdown import table_page
+    from compiler.generators.markdown_tables import Context
+
     ctx = Context(ir.Schema(tables=tuple(resolved.values())), anchors.tables, anchors.types)
     tables = [resolved[q] for q in wanted]
     return {name_of(t.name): TableParts.of(first, after, table_page(t, ctx), warnings[t.name])
@@ -94,6 +108,10 @@ def table_parts(resolved: dict[ir.QName, ir.Table], wanted: Iterable[ir.QName],
 
 
 def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
+    from compiler.diff import diff
+    from compiler.generators.markdown import assemble_markdown_data
+    from compiler.generators.sql import script_data, step_runs, step_text
+
     # the diff's order: by phase, and within a phase the other objects, then each table's
     # creation in creation order, then the foreign keys that wait
     by_phase: dict[int, list[StepRun]] = {}
@@ -136,9 +154,18 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
     by_path = {f.path: f for f in known.values()}
     before = [known.get(key) or by_path.get(name) for (name, _), key in zip(sources, file_keys,
                                                                           strict=True)]
-    guess = whole_schema(before) if all(before) else None  # type: ignore[arg-type]
-    making = TableKeys(guess, salt) if guess else None
-    guessed = making.of(guess) if making and guess else {}
+    guess: Whole | None = None
+    making: TableKeys | None = None
+    guessed: dict[Name, bytes] = {}
+    if all(before) and len(before) == len(known):  # the same files as the last build
+        key_of = {id(f): key for key, f in known.items()}
+        kept = read_shape(place, facts_digest(key_of[id(f)] for f in before))
+        if kept is not None:
+            guess, making, guessed = kept.restored(before), kept.making, kept.keys  # type: ignore[arg-type]
+        else:
+            guess = whole_schema(before)  # type: ignore[arg-type]
+            making = TableKeys(guess, salt) if guess else None
+            guessed = making.of(guess) if making and guess else {}
     lap("whole schema and keys as they were (alongside)")
     parses = parsing.result()
     lap("waiting for the parse")
@@ -157,7 +184,8 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
         whole = whole_schema(facts)
         if whole is None:
             return None
-        keys = TableKeys(whole, salt).of(whole)
+        making = TableKeys(whole, salt)
+        keys = making.of(whole)
     missing = [t.name for t in whole.tables if keys[t.name] not in stored]
     parts = {n: stored[k] for n, k in keys.items() if k in stored}
     lap("whole schema and keys")
@@ -173,6 +201,7 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
         write_store(place, Store(
             facts=dict(zip(file_keys, facts, strict=True)),
             parts={keys[n]: p for n, p in parts.items()}), Store(known, stored))
+        write_shape(place, Shape.of(file_keys, whole, making, keys))
     lap("storing what changed")
     return build
 
@@ -205,6 +234,7 @@ def _compile_some(missing: list[Name], whole: Whole, sources: Sequence[tuple[str
     """The parts of the `missing` tables, compiled from the files holding them and the tables
     around them; None on any error."""
     from compiler.load import cached_parse
+    from compiler.validate import resolve_tables
 
     by_name = whole.by_name
     wanted = set(missing)
@@ -242,6 +272,8 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
                 salt: str) -> Build | None:
     """The full build of a schema compiled from `files`, made of parts that are stored for
     the next build; None when the schema has objects only `build_outputs` handles."""
+    from compiler.generators.markdown import table_page
+    from compiler.generators.markdown_tables import Context
     from compiler.load import source_key
 
     facts = [file_facts(f) for f in files]
@@ -251,7 +283,10 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
     place = store_dir(root, salt)
     write_new_store(place, {source_key(name, text): f
                             for (name, text), f in zip(sources, facts, strict=True)})
-    keys = TableKeys(whole, salt).of(whole)
+    making = TableKeys(whole, salt)
+    keys = making.of(whole)
+    write_shape(place, Shape.of((source_key(name, text) for name, text in sources), whole,
+                                making, keys))
     ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
 
     def make(odd: int) -> dict[Name, TableParts]:

@@ -202,11 +202,12 @@ def _document(schema: ir.Schema, pages: Sequence[TablePage], anchors: DocumentAn
     if None in grouped:
         order.append(None)
     flat = order == [None]  # one unnamed group reads better as a plain list
+    made = anchors.made.copy()  # `anchors` may serve another document
     bullet = "- " if flat else "  - "
     sections = tuple(
         SectionView(
             title=prose(_section_title(s, schema.sections)),
-            anchor=anchors.made.make("section", s if s is not None else OTHER_SECTION),
+            anchor=made.make("section", s if s is not None else OTHER_SECTION),
             count=len(grouped[s]),
             contents="".join(f"{bullet}[{p.title}](#{p.anchor})"
                              + (f" — {p.summary}\n" if p.summary else "\n")

@@ -64,6 +64,12 @@ class Anchors:
     def __init__(self) -> None:
         self._taken: set[str] = set()
 
+    def copy(self) -> Anchors:
+        """Anchors to make more with, leaving these as they are."""
+        other = Anchors()
+        other._taken = set(self._taken)
+        return other
+
     def make(self, kind: str, name: str, slug: str | None = None) -> str:
         """A new anchor for `name`; `slug`: `anchor_slug(name)`, when already known."""
         anchor = base = f"{kind}-{slug if slug is not None else anchor_slug(name)}"
