@@ -22,9 +22,10 @@ from compiler import ir
 from compiler.frozen import replace
 from compiler.generators.markdown_text import anchor_slug
 from compiler.names import display, too_long
+from compiler.order import creation_order
 from compiler.parsed import ParsedFile
 from compiler.types import BUILTIN, base_of
-from compiler.validate import EXTENSION_TYPES, enum_errors
+from compiler.validate import EXTENSION_TYPES, enum_errors, namespaces_of
 
 if TYPE_CHECKING:
     from compiler.generators.markdown import DocumentAnchors
@@ -159,7 +160,6 @@ def facts_digest(file_keys: Iterable[str]) -> str:
 def whole_schema(facts: Sequence[FileFacts]) -> Whole | None:
     """None when the schema has something `compile_files` would report as an error across
     tables, or something only the full build handles."""
-    from compiler.diff import creation_order
     from compiler.generators.markdown import document_anchors
 
     if not all(f.simple for f in facts):
@@ -189,11 +189,8 @@ def whole_schema(facts: Sequence[FileFacts]) -> Whole | None:
         return None
 
     used = {n[0] for n in by_name} | {n.schema for n in [*enums, *domains]}
-    namespaces = {n.name: n for f in facts for n in f.namespaces}
-    for s in sorted(used - namespaces.keys() - {"public"}):
-        namespaces[s] = ir.Namespace(name=s)
     meta = ir.Schema(
-        namespaces=tuple(namespaces[k] for k in sorted(namespaces) if k != "public"),
+        namespaces=namespaces_of([n for f in facts for n in f.namespaces], used),
         extensions=tuple(extensions[k] for k in sorted(extensions)),
         enums=tuple(enums[k] for k in sorted(enums)),
         domains=tuple(domains[k] for k in sorted(domains)),

@@ -10,9 +10,7 @@ Expressions are compared as text, so callers bring both sides to one canonical f
 from __future__ import annotations
 
 import dataclasses
-import heapq
-from collections.abc import Collection, Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Collection
 
 from compiler import ir
 from compiler import ops as o
@@ -20,10 +18,9 @@ from compiler.diff_grants import grant_changes
 from compiler.diff_objects import after_tables, before_tables
 from compiler.diff_tables import DiffOptions, index_comment, table_changes
 from compiler.frozen import replace
+from compiler.order import creation_order
 
-__all__ = ["DiffOptions", "creation_order", "diff", "new_table_ops", "table_dependencies"]
-
-_K = TypeVar("_K", bound=ir.QName | tuple[str, str])
+__all__ = ["DiffOptions", "diff", "new_table_ops", "table_dependencies"]
 
 
 def diff(current: ir.Schema, target: ir.Schema,
@@ -212,34 +209,6 @@ def new_table_ops(t: ir.Table, later: Collection[str] = ()) -> tuple[list[o.Op],
         reason=f"foreign key to {fk.ref_table}, created later (breaks a reference cycle)")
         for fk in t.foreign_keys if fk.name in later]
     return first, after
-
-
-def creation_order(deps: Mapping[_K, Iterable[_K]]) -> list[_K]:
-    """Kahn's algorithm: every name after the names it depends on (those among the keys),
-    ties broken by name, so the order never depends on declaration order. Cycles are cut at
-    the smallest remaining name."""
-    remaining = {n: {d for d in ds if d in deps and d != n} for n, ds in deps.items()}
-    users: dict[_K, set[_K]] = {n: set() for n in deps}
-    for n, ds in remaining.items():
-        for d in ds:
-            users[d].add(n)
-    ready = [n for n, ds in remaining.items() if not ds]
-    heapq.heapify(ready)
-    order: list[_K] = []
-    while remaining:
-        if not ready:  # a cycle: release the smallest name still waiting
-            heapq.heappush(ready, min(remaining))
-        n = heapq.heappop(ready)
-        if n not in remaining:
-            continue
-        del remaining[n]
-        order.append(n)
-        for u in sorted(users[n]):
-            if u in remaining:
-                remaining[u].discard(n)
-                if not remaining[u]:
-                    heapq.heappush(ready, u)
-    return order
 
 
 def table_dependencies(t: ir.Table) -> tuple[ir.QName, ...]:

@@ -17,13 +17,13 @@ view that is recreated, dependents first on the way down, dependencies first on 
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import re
 from collections.abc import Iterable
 
 from compiler import ir
 from compiler import ops as o
 from compiler.objects import names_read
+from compiler.order import creation_order
 
 
 def before_tables(cur: ir.Schema, tgt: ir.Schema) -> list[o.Op]:
@@ -109,30 +109,8 @@ def _dropped_functions(table_ops: list[o.Op]) -> list[ir.QName]:
 
 
 def _order(views: dict[ir.QName, ir.View]) -> list[ir.QName]:
-    """Dependencies first (Kahn, ties by name); a cycle (impossible in PostgreSQL) is cut at
-    the smallest name."""
-    deps = {n: {r for r in v.reads if r in views and r != n} for n, v in views.items()}
-    users: dict[ir.QName, set[ir.QName]] = {n: set() for n in views}
-    for n, ds in deps.items():
-        for d in ds:
-            users[d].add(n)
-    ready = [n for n, ds in deps.items() if not ds]
-    heapq.heapify(ready)
-    order: list[ir.QName] = []
-    while deps:
-        if not ready:
-            heapq.heappush(ready, min(deps))
-        n = heapq.heappop(ready)
-        if n not in deps:
-            continue
-        del deps[n]
-        order.append(n)
-        for u in sorted(users[n]):
-            if u in deps:
-                deps[u].discard(n)
-                if not deps[u]:
-                    heapq.heappush(ready, u)
-    return order
+    """Dependencies first (a cycle, impossible in PostgreSQL, is cut at the smallest name)."""
+    return creation_order({n: v.reads for n, v in views.items()})
 
 
 def _shape(v: ir.View) -> ir.View:

@@ -55,6 +55,15 @@ def compile_files_by_table(files: Iterable[ParsedFile]) -> tuple[
     return schema, [d for d in v.diagnostics if d.severity == Severity.WARNING], v.by_table
 
 
+def namespaces_of(declared: Iterable[ir.Namespace], used: set[str]) -> tuple[ir.Namespace, ...]:
+    """The schemas declared (the last declaration of a name wins) and those a name only uses,
+    sorted; `public` exists already."""
+    namespaces = {n.name: n for n in declared}
+    for s in sorted(used - namespaces.keys() - {"public"}):
+        namespaces[s] = ir.Namespace(name=s)
+    return tuple(namespaces[k] for k in sorted(namespaces) if k != "public")
+
+
 def enum_errors(enums: Iterable[ir.Enum]) -> list[Diagnostic]:
     v = _Validator()
     for e in enums:
@@ -154,12 +163,8 @@ class _Validator:
         used_schemas = {n.schema for n in [*tables, *enums, *domains]}
         used_schemas |= {x.name.schema for x in sequences} | {x.name.schema for x in views}
         used_schemas |= {x.name.schema for x in functions}
-        used_schemas -= {"public"}
-        namespaces = {n.name: n for f in files for n in f.namespaces}
-        for s in sorted(used_schemas - namespaces.keys()):
-            namespaces[s] = ir.Namespace(name=s)
         schema = ir.Schema(
-            namespaces=tuple(namespaces[k] for k in sorted(namespaces) if k != "public"),
+            namespaces=namespaces_of([n for f in files for n in f.namespaces], used_schemas),
             extensions=tuple(extensions[k] for k in sorted(extensions)),
             enums=tuple(enums[k] for k in sorted(enums)),
             domains=tuple(domains[k] for k in sorted(domains)),
