@@ -79,7 +79,7 @@ class TablePage(NamedTuple):
     er_entity: bytes
     er_relations: bytes
     counts: tuple[int, ...]  # columns, indexes, foreign keys, uniques, checks, audited rules
-    type_users: tuple[tuple[str, str], ...]  # (type, column): columns of enums and domains
+    type_users: tuple[tuple[str, str], ...]  # (type, link to the column): enums, domains
 
 
 def table_page(t: ir.Table, ctx: Context) -> TablePage:
@@ -92,7 +92,7 @@ def table_page(t: ir.Table, ctx: Context) -> TablePage:
         er_relations="".join(f"    {line}\n" for line in relations).encode(),
         counts=(len(t.columns), len(t.indexes), len(t.foreign_keys), len(t.uniques),
                 len(t.checks), len(t.expectations)),
-        type_users=tuple(type_users(t)))
+        type_users=tuple(type_users(t, ctx)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,11 +185,10 @@ def _objects(schema: ir.Schema) -> tuple[tuple[str, str, str, str], ...]:
 def _document(schema: ir.Schema, pages: Sequence[TablePage], anchors: DocumentAnchors
               ) -> tuple[dict[str, object], list[tuple[SectionView, list[TablePage]]]]:
     """The templates' values, and each section with its pages."""
-    users: dict[str, list[tuple[ir.QName, str]]] = {}
-    names = sorted(anchors.tables, key=lambda n: (n.name, n.schema))  # the pages' order
-    for name, page in zip(names, pages, strict=True):
-        for type_text, column in page.type_users:
-            users.setdefault(type_text, []).append((name, column))
+    users: dict[str, list[str]] = {}
+    for page in pages:
+        for type_text, link in page.type_users:
+            users.setdefault(type_text, []).append(link)
     ctx = Context(ir.EMPTY, anchors.tables, anchors.types, users)
 
     grouped: dict[str | None, list[TablePage]] = {}

@@ -111,9 +111,9 @@ class Context:
 
     def __init__(self, schema: ir.Schema, table_anchor: dict[ir.QName, str],
                  type_anchor: dict[str, str],
-                 users: dict[str, list[tuple[ir.QName, str]]] | None = None) -> None:
-        """`users` (type -> columns using it) when the schema at hand lacks the tables:
-        the enums' and domains' part of a document assembled from cached table pages."""
+                 users: dict[str, list[str]] | None = None) -> None:
+        """`users`: type -> links to the columns using it, for the enums' and domains' part
+        of the document (gathered from the tables' pages)."""
         self.schema = schema
         self.table_anchor = table_anchor
         self.type_anchor = type_anchor
@@ -123,9 +123,6 @@ class Context:
         for t in sorted(schema.tables, key=table_key):
             for fk in t.foreign_keys:
                 self.incoming.setdefault(fk.ref_table, []).append((t, fk))
-            if users is None:
-                for type_text, column in type_users(t):
-                    self.users.setdefault(type_text, []).append((t.name, column))
         self.rows: dict[ir.QName, list[ir.Rows]] = {}
         for r in schema.rows:
             self.rows.setdefault(r.table, []).append(r)
@@ -186,13 +183,14 @@ def by_name(items: Iterable[_N]) -> list[_N]:
     return sorted(items, key=lambda x: x.name)
 
 
-def type_users(t: ir.Table) -> list[tuple[str, str]]:
-    """(type, column) for each column of `t` whose type may be an enum or a domain."""
+def type_users(t: ir.Table, ctx: Context) -> list[tuple[str, str]]:
+    """(type, link to the column) for each column of `t` whose type may be an enum or a
+    domain: what their part of the document lists as their users."""
     out = []
     for c in t.columns:
         type_text = _strip_array(c.type)
         if base_of(type_text) not in BUILTIN:
-            out.append((type_text, c.name))
+            out.append((type_text, ctx.table_link(t.name, (c.name,))))
     return out
 
 
@@ -453,8 +451,7 @@ def rows_view(rows: ir.Rows) -> RowsView:
 
 def _users_of(name: ir.QName, ctx: Context) -> tuple[str, ...]:
     # columns spell a user type as format_type does (quoted where needed)
-    return tuple(ctx.table_link(table, (column,))
-                 for table, column in ctx.users.get(display(name), ()))
+    return tuple(ctx.users.get(display(name), ()))
 
 
 def enum_view(enum: ir.Enum, anchor: str, ctx: Context) -> TypeView:
