@@ -271,3 +271,27 @@ def test_any_sequence_of_edits_builds_as_a_cold_build(
         assert quick is not None, "a valid schema was not rebuilt from its parts"
         assert quick.outputs == cold.outputs
         assert [render(w) for w in quick.warnings] == [render(w) for w in cold.warnings]
+
+
+def test_a_damaged_store_is_a_miss_never_an_error(
+        schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    cold = build_directory(d, use_cache=False)
+    build_directory(d)
+    store = next((tmp_path / "cache" / "build").glob("*/*"))
+    shards = sorted(store.glob("parts-*.data"))
+    shards[0].write_bytes(b"not what was stored")  # damaged
+    shards[1].unlink()  # gone
+    (store / "shape.data").write_bytes(b"\x80")
+    assert incremental.rebuild(d, read_sources(d), build._code_digest()) is None
+    assert build_directory(d).outputs == cold.outputs  # built in full, the store made anew
+    assert incremental.rebuild(d, read_sources(d), build._code_digest()) is not None
+
+
+def test_a_store_of_another_compiler_version_is_removed(
+        schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    build_directory(d)
+    monkeypatch.setattr(build, "_code_digest", lambda: "another version")
+    build_directory(d)
+    assert len(list((tmp_path / "cache" / "build").glob("*/*"))) == 1
