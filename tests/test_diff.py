@@ -167,3 +167,48 @@ def test_long_plans_commit_in_batches() -> None:
     assert all(u.transactional and len(u.parts) <= MAX_STEPS_PER_TRANSACTION for u in batches)
     text = render_script(plan)
     assert text.count("BEGIN;") == 3 and text.count("COMMIT;") == 3
+
+
+def test_the_script_runs_its_steps_in_the_transactions_apply_runs_them_in() -> None:
+    """`render_script` groups steps into transactions by the rule `units` (what `apply`
+    executes) follows: a long run of plain steps in batches, a step that cannot run in a
+    transaction alone, a validation in a transaction of its own."""
+    from compiler.generators.sql import MAX_STEPS_PER_TRANSACTION, units
+
+    def table(i: int, **kw: object) -> ir.Table:
+        return ir.Table(name=ir.QName(name=f"t{i:04d}"),
+                        columns=(ir.Column(name="id", type="integer", nullable=False),
+                                 ir.Column(name="ref", type="integer")),
+                        primary_key=ir.PrimaryKey(name=f"t{i:04d}_pkey", columns=("id",)),
+                        **kw)  # type: ignore[arg-type]
+
+    before = ir.Schema(tables=(table(0), table(1)))
+    changed = table(1, indexes=(ir.Index(name="t0001_ref_idx", elements=(
+        ir.IndexElement(column="ref"),)),), foreign_keys=(ir.ForeignKey(
+            name="t0001_ref_fkey", columns=("ref",), ref_table=ir.QName(name="t0000"),
+            ref_columns=("id",)),))
+    after = ir.Schema(tables=(table(0), changed, *(table(i) for i in range(
+        2, MAX_STEPS_PER_TRANSACTION + 40))))
+    plan = make_plan(diff(before, after), live=True)
+    expected = [(u.transactional, "\n".join(s for _, stmts in u.parts for s in stmts))
+                for u in units(plan)]
+    assert any(not t for t, _ in expected) and sum(t for t, _ in expected) >= 3
+
+    found: list[tuple[bool, str]] = []
+    current: list[str] | None = None
+    for line in render_script(plan).splitlines():
+        if line == "BEGIN;":
+            current = []
+        elif line == "COMMIT;":
+            assert current is not None
+            found.append((True, "\n".join(current)))
+            current = None
+        elif line.startswith(("--", "SET ")) or not line:
+            continue
+        elif current is not None:
+            current.append(line)
+        elif found and not found[-1][0] and not line[0].isupper():
+            found[-1] = (False, found[-1][1] + "\n" + line)  # a statement's next line
+        else:
+            found.append((False, line))
+    assert found == expected
