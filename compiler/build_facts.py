@@ -24,7 +24,7 @@ from compiler.generators.markdown_text import anchor_slug
 from compiler.names import display, too_long
 from compiler.order import creation_order
 from compiler.parsed import ParsedFile
-from compiler.types import BUILTIN, base_of
+from compiler.types import BUILTIN, base_of, element_type
 from compiler.validate import EXTENSION_TYPES, enum_errors, namespaces_of
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def _table_facts(t: ir.Table, source: bytes) -> TableFacts:
     for c in t.columns:
         base = base_of(c.type)
         if base not in BUILTIN:
-            types |= {base, _strip_array(c.type)}
+            types |= {base, element_type(c.type)}
     relations = [t.name.name, *(ix.name for ix in t.indexes), *(u.name for u in t.uniques)]
     if t.primary_key:
         relations.append(t.primary_key.name)
@@ -108,12 +108,6 @@ _A_NAME = ir.QName(name="-")
 
 def qname_of(n: Name) -> ir.QName:
     return replace(_A_NAME, schema=n[0], name=n[1])  # the quick copy: one per table a build
-
-
-def _strip_array(type_text: str) -> str:
-    while type_text.endswith("[]"):
-        type_text = type_text.removesuffix("[]")
-    return type_text
 
 
 @dataclass(slots=True)

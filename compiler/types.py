@@ -120,11 +120,16 @@ def canonical_type(words: str, args: tuple[int, ...] = (), tz: bool | None = Non
 
 
 @functools.lru_cache(maxsize=4096)  # validation asks once per column: a schema has few types
+def element_type(type_text: str) -> str:
+    """`text[][]` -> `text`: the type without its array brackets."""
+    while type_text.endswith("[]"):
+        type_text = type_text.removesuffix("[]")
+    return type_text
+
+
 def base_of(type_text: str) -> str:
     """`character varying(20)[]` -> `character varying`; `timestamp(3) with time zone` too."""
-    t = type_text.removesuffix("[]")
-    while t.endswith("[]"):
-        t = t.removesuffix("[]")
+    t = element_type(type_text)
     if "(" in t:
         head, _, rest = t.partition("(")
         tail = rest.partition(")")[2]

@@ -20,7 +20,7 @@ from typing import Protocol, TypeVar
 from compiler import ir
 from compiler.generators.markdown_text import code_span, prose, table_cell
 from compiler.names import display
-from compiler.types import BUILTIN, base_of, short_type
+from compiler.types import BUILTIN, base_of, element_type, short_type
 
 _SERIAL_NAMES = {"smallint": "smallserial", "integer": "serial", "bigint": "bigserial"}
 
@@ -160,7 +160,7 @@ class Context:
 
     def _new_type_text(self, column: ir.Column) -> str:
         text = code_span(type_name(column))
-        anchor = self.type_anchor.get(_strip_array(column.type))
+        anchor = self.type_anchor.get(element_type(column.type))
         if anchor:
             text = f"[{text}](#{anchor})"
         if column.collation:
@@ -188,16 +188,10 @@ def type_users(t: ir.Table, ctx: Context) -> list[tuple[str, str]]:
     domain: what their part of the document lists as their users."""
     out = []
     for c in t.columns:
-        type_text = _strip_array(c.type)
+        type_text = element_type(c.type)
         if base_of(type_text) not in BUILTIN:
             out.append((type_text, ctx.table_link(t.name, (c.name,))))
     return out
-
-
-def _strip_array(type_text: str) -> str:
-    while type_text.endswith("[]"):
-        type_text = type_text.removesuffix("[]")
-    return type_text
 
 
 def table_view(table: ir.Table, ctx: Context) -> TableView:
