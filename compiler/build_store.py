@@ -151,7 +151,8 @@ def parts_shard(key: bytes) -> int:
 
 
 def write_parts(place: Path, parts: dict[bytes, TableParts], shards: Iterable[int]) -> None:
-    """Write the given shards of the parts, which `parts` holds whole."""
+    """Write the given shards, each with the parts of it that `parts` holds (every part a
+    shard will hold: the shard is replaced)."""
     chosen = set(shards)
     for i, shard in _changed_shards(parts, None, "parts"):
         if i in chosen:

@@ -62,7 +62,7 @@ from compiler.forked import Forked
 from compiler.parsed import ParsedFile
 
 if TYPE_CHECKING:
-    from compiler.generators.markdown import DocumentAnchors
+    from compiler.generators.markdown_tables import Context
     from compiler.generators.sql import StepRun
     from compiler.validate import TableWarnings
 
@@ -93,16 +93,13 @@ def table_steps(tables: Iterable[ir.Table], later: dict[Name, frozenset[str]]
     return out
 
 
-def table_parts(resolved: dict[ir.QName, ir.Table], wanted: Iterable[ir.QName],
-                warnings: dict[ir.QName, TableWarnings], anchors: DocumentAnchors,
+def table_parts(tables: Sequence[ir.Table], ctx: Context,
+                warnings: dict[ir.QName, TableWarnings],
                 later: dict[Name, frozenset[str]]) -> dict[Name, TableParts]:
-    """The parts of the `wanted` tables; `resolved` holds them and every table that refers
-    to one of them (their pages list those)."""
+    """The parts of `tables`, their pages made in `ctx` (which knows the tables that refer
+    to them: their pages list those)."""
     from compiler.generators.markdown import table_page
-    from compiler.generators.markdown_tables import Context
 
-    ctx = Context(ir.Schema(tables=tuple(resolved.values())), anchors.tables, anchors.types)
-    tables = [resolved[q] for q in wanted]
     return {name_of(t.name): TableParts.of(first, after, table_page(t, ctx), warnings[t.name])
             for t, (first, after) in zip(tables, table_steps(tables, later), strict=True)}
 
@@ -263,8 +260,12 @@ def _compile_some(missing: list[Name], whole: Whole, sources: Sequence[tuple[str
                               sorted(qname_of(n) for n in referrers))
     if resolved is None:
         return None
-    return table_parts({q: r for q, (r, _) in resolved.items()}, checked,
-                       {q: w for q, (_, w) in resolved.items()}, whole.anchors, whole.later)
+    from compiler.generators.markdown_tables import Context
+
+    ctx = Context(ir.Schema(tables=tuple(r for r, _ in resolved.values())),
+                  whole.anchors.tables, whole.anchors.types)
+    return table_parts([resolved[q][0] for q in checked], ctx,
+                       {q: w for q, (_, w) in resolved.items()}, whole.later)
 
 
 def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[ParsedFile],
@@ -272,7 +273,6 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
                 salt: str) -> Build | None:
     """The full build of a schema compiled from `files`, made of parts that are stored for
     the next build; None when the schema has objects only `build_outputs` handles."""
-    from compiler.generators.markdown import table_page
     from compiler.generators.markdown_tables import Context
     from compiler.load import source_key
 
@@ -281,21 +281,17 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
     if whole is None:
         return None
     place = store_dir(root, salt)
-    write_new_store(place, {source_key(name, text): f
-                            for (name, text), f in zip(sources, facts, strict=True)})
+    file_keys = [source_key(name, text) for name, text in sources]
+    write_new_store(place, dict(zip(file_keys, facts, strict=True)))
     making = TableKeys(whole, salt)
     keys = making.of(whole)
-    write_shape(place, Shape.of((source_key(name, text) for name, text in sources), whole,
-                                making, keys))
+    write_shape(place, Shape.of(file_keys, whole, making, keys))
     ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
 
     def make(odd: int) -> dict[Name, TableParts]:
         """The parts of the tables in half of the store's shards, stored."""
         tables = [t for t in schema.tables if parts_shard(keys[name_of(t.name)]) % 2 == odd]
-        steps = table_steps(tables, whole.later)
-        made = {name_of(t.name): TableParts.of(first, later, table_page(t, ctx),
-                                               by_table[t.name])
-                for t, (first, later) in zip(tables, steps, strict=True)}
+        made = table_parts(tables, ctx, by_table, whole.later)
         write_parts(place, {keys[n]: p for n, p in made.items()},
                     range(odd, PARTS_SHARDS, 2))
         return made
