@@ -232,20 +232,6 @@ def _cache_get(name: str, text: str) -> ParsedFile | None:
     return cache.read(_cache_path(name, text), ParsedFile)
 
 
-def parse_file(path: Path, *, use_cache: bool = True) -> ParsedFile:
-    raw = read_text(path)
-    name = _display(path)
-    hit = _cache_get(name, raw) if use_cache else None
-    if hit is not None:
-        return hit
-    from compiler.parse import parse_source
-
-    result = parse_source(raw, name)
-    if use_cache:
-        _cache_put(name, raw, result)
-    return result
-
-
 def _cache_put(name: str, text: str, result: ParsedFile) -> None:
     cache.write(_cache_path(name, text), result)
 
