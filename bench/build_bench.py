@@ -1,6 +1,7 @@
 """`schemac build` benchmark: whole-process wall time and peak RSS, cold (empty cache) / warm
 (nothing changed: every parse and, from 500 tables, the outputs come from the cache) / one
-file of a many-file schema changed; one file vs many files; and an in-process breakdown
+file of a many-file schema changed (a table in the middle, or one that many tables reference);
+one file vs many files; and an in-process breakdown
 (imports, grammar, parse, cache, validate, DDL, Markdown) measured in a fresh child process.
 
     .venv/bin/python bench/build_bench.py --quick       # smoke run, well under a minute
@@ -82,6 +83,16 @@ def edit_one_file(d: Path, i: int) -> None:
     f.write_text(text[:pos] + f"/// edited description #{i}" + text[line_end:])
 
 
+def edit_a_referenced_table(d: Path, i: int) -> None:
+    """Change a description of the first file's first table, which tables of many other
+    files reference: their keys read its text, so they are compiled again too."""
+    f = sorted(d.glob("*.schema"))[0]
+    text = f.read_text()
+    pos = text.index("\n  /// ", text.index("table ")) + 3
+    line_end = text.index("\n", pos)
+    f.write_text(text[:pos] + f"/// edited description #{i}" + text[line_end:])
+
+
 def build_cmd(d: Path, out: Path) -> list[str]:
     return [SCHEMAC, "build", "--schema", str(d), "--out", str(out)]
 
@@ -142,6 +153,8 @@ def whole_process(n: int, layout: str, repeats: int, cases: list[str]) -> list[d
         in_turn("warm", None)
     if "one-changed" in cases and layout == "many":
         in_turn("one-changed", lambda i, _cache: edit_one_file(d, i))
+    if "referenced-changed" in cases and layout == "many":
+        in_turn("referenced-changed", lambda i, _cache: edit_a_referenced_table(d, i))
     return rows
 
 
@@ -342,7 +355,8 @@ def main() -> int:
         # At 10k a build takes minutes until the docs generator is fixed: the one-file layout
         # (parse cost is the same per byte) is only timed with --one-file-big.
         for layout in (["many"] if big and not args.one_file_big else ["many", "one"]):
-            cases = ["cold", "warm", "one-changed"] if layout == "many" else ["cold", "warm"]
+            cases = (["cold", "warm", "one-changed", "referenced-changed"] if layout == "many"
+                     else ["cold", "warm"])
             rows += whole_process(n, layout, repeats, cases)
     breakdowns = [] if args.no_breakdown else [breakdown(n) for n in sizes]
     if args.profile:

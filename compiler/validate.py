@@ -99,6 +99,7 @@ def resolve_tables(tables: dict[ir.QName, ir.Table], enums: Iterable[ir.Enum],
         if any(d.severity == Severity.ERROR for d in (*found, *linted)):
             return None
         out[name] = (resolved, (found, linted))
+    v.hints = False  # what a context table refers to may be missing: that is no error here
     for name in context:
         out[name] = (resolve(name), ((), ()))
     return out
@@ -109,6 +110,7 @@ class _Validator:
         self.diagnostics: list[Diagnostic] = []
         self.enum_by_type: dict[str, ir.Enum] = {}
         self.by_table: dict[ir.QName, TableWarnings] = {}
+        self.hints = True  # off where the diagnostics are thrown away: a hint can be costly
 
     def error(self, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, span, hint))
@@ -310,7 +312,8 @@ class _Validator:
         need(fk.columns, f"foreign key `{fk.name}`", fk.span)  # type: ignore[operator]
         target = tables.get(fk.ref_table)
         if target is None:
-            close = _closest(str(fk.ref_table), [str(n) for n in tables])
+            close = _closest(str(fk.ref_table), [str(n) for n in tables]) if self.hints \
+                else None
             self.error(f"foreign key `{fk.name}` references unknown table `{fk.ref_table}`",
                        fk.span, f"did you mean `{close}`?" if close else None)
             return fk
