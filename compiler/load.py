@@ -7,9 +7,10 @@ text raise one `CompileError` holding the diagnostics of every file.
 
 The cache lives outside the repository (`$XDG_CACHE_HOME/schemac`, or `SCHEMAC_CACHE_DIR`),
 keyed by the file's path, its bytes, the grammar and the compiler version, so an edit to one
-file of a large schema re-parses that file alone. `read_sources` and `parse_sources` are the
-two halves of loading, for `build`, which looks at the sources before it parses. Parsing
-and reading the cache run without the cyclic collector (`compiler.memory`).
+file of a large schema re-parses that file alone; it keeps the last two versions of a file.
+`read_sources` and `parse_sources` are the two halves of loading, for `build`, which looks
+at the sources before it parses. Parsing and reading the cache run without the cyclic
+collector (`compiler.memory`).
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def _parse_piece(job: tuple[str, str, str | None]) -> bytes | CompileError:
     data = cache.dumps(outcome)
     if cache_path is not None:
         cache.write_bytes(Path(cache_path), data)
+        _remember(name, Path(cache_path))
     return data
 
 
@@ -233,7 +235,35 @@ def _cache_get(name: str, text: str) -> ParsedFile | None:
 
 
 def _cache_put(name: str, text: str, result: ParsedFile) -> None:
-    cache.write(_cache_path(name, text), result)
+    path = _cache_path(name, text)
+    cache.write(path, result)
+    _remember(name, path)
+
+
+# The parse cache keeps the last few versions of each file, by its path: every edit of a file
+# adds an entry (a megabyte or more for a large file), and a schema edited for months, or a
+# new compiler (whose entries are keyed anew), would otherwise leave one behind each time.
+# Two: an edit undone, or a switch to another branch and back, still finds its parse.
+_VERSIONS_KEPT = 2
+
+
+def _remember(name: str, entry: Path) -> None:
+    """Note `entry` as the newest parse of the file `name`; remove the entries of its older
+    versions beyond the last _VERSIONS_KEPT. A race between two builds of the same file can
+    only cost a parse again: entries are named by their content."""
+    where = hashlib.sha256(os.path.abspath(name).encode()).hexdigest()[:32]
+    index = cache.cache_dir("parse") / "by-file" / where
+    try:
+        known = index.read_text(encoding="ascii").split()
+    except (OSError, UnicodeDecodeError):
+        known = []
+    if known[:1] == [entry.name]:
+        return
+    newest = [entry.name, *(k for k in known if k != entry.name)]
+    for old in newest[_VERSIONS_KEPT:]:
+        if re.fullmatch(r"[0-9a-f]{64}\.pickle", old):  # never a path from elsewhere
+            (entry.parent.parent / old[:2] / old).unlink(missing_ok=True)
+    cache.write_bytes(index, "\n".join(newest[:_VERSIONS_KEPT]).encode("ascii"))
 
 
 def _under_cwd(path: Path) -> bool:

@@ -51,3 +51,32 @@ def test_cache_returns_what_was_parsed(tmp_path: Path, monkeypatch: pytest.Monke
     second, _ = load.load_schema(ROOT / "schema")
     assert first == second
     assert [t.span for t in first.tables] == [t.span for t in second.tables]
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "parse workers"])
+def test_the_parse_cache_keeps_the_last_two_versions_of_a_file(
+        parallel: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
+    if parallel:
+        monkeypatch.setattr(load, "_PARALLEL_BYTES", 0)
+    d = tmp_path / "schema"
+    d.mkdir()
+    (d / "other.schema").write_text("table other {\n  id int primary key\n}\n")
+    edited = d / "edited.schema"
+    versions = [f"table edited {{\n  id int primary key\n  v{i} text\n}}\n" for i in range(5)]
+
+    def entries() -> set[str]:
+        return {p.name for p in (tmp_path / "cache" / "parse").rglob("*.pickle")}
+
+    seen: list[set[str]] = []
+    for text in versions:
+        edited.write_text(text)
+        load.load_schema(d)
+        seen.append(entries())
+    # the other file's entry, and the edited file's last two versions: never one per edit
+    assert all(len(s) == 3 for s in seen[1:])
+    assert seen[-1] - seen[-2] and seen[-1] & seen[-2] - seen[0]
+    # an edit undone still finds its parse
+    edited.write_text(versions[-2])
+    load.load_schema(d)
+    assert entries() == seen[-1]
