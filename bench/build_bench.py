@@ -76,19 +76,18 @@ def schema_dir(n: int, layout: str) -> Path:
 def edit_one_file(d: Path, i: int) -> None:
     """Change one table's description in one file (a different edit every time)."""
     files = sorted(d.glob("*.schema"))
-    f = files[len(files) // 2]
-    text = f.read_text()
-    pos = text.index("\n  /// ", text.index("table ")) + 3  # a column's description
-    line_end = text.index("\n", pos)
-    f.write_text(text[:pos] + f"/// edited description #{i}" + text[line_end:])
+    _edit_first_description(files[len(files) // 2], i)
 
 
 def edit_a_referenced_table(d: Path, i: int) -> None:
     """Change a description of the first file's first table, which tables of many other
     files reference: their keys read its text, so they are compiled again too."""
-    f = sorted(d.glob("*.schema"))[0]
+    _edit_first_description(sorted(d.glob("*.schema"))[0], i)
+
+
+def _edit_first_description(f: Path, i: int) -> None:
     text = f.read_text()
-    pos = text.index("\n  /// ", text.index("table ")) + 3
+    pos = text.index("\n  /// ", text.index("table ")) + 3  # a column's description
     line_end = text.index("\n", pos)
     f.write_text(text[:pos] + f"/// edited description #{i}" + text[line_end:])
 
