@@ -205,6 +205,31 @@ def test_a_build_split_over_two_processes_writes_what_one_process_writes(
     assert again is not None and again.outputs == alone.outputs  # from what the child stored
 
 
+def test_a_build_from_another_directory_is_built_in_full(
+        schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    monkeypatch.chdir(tmp_path)  # files named schema/0000.schema, ...
+    build_directory(d)
+    monkeypatch.chdir("/")  # ... and now by their absolute paths: new files to the store
+    assert incremental.rebuild(d, read_sources(d), build._code_digest()) is None
+    cold = build_directory(d, use_cache=False)
+    assert build_directory(d).outputs == cold.outputs
+    assert incremental.rebuild(d, read_sources(d), build._code_digest()) is not None
+
+
+def test_an_edit_that_changes_most_tables_is_built_in_full(
+        schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    build_directory(d)
+    change_a_column(d)
+    monkeypatch.setattr(incremental, "MOST_TABLES", 0.0)  # any table to compile is too many
+    assert incremental.rebuild(d, read_sources(d), build._code_digest()) is None
+    cold = build_directory(d, use_cache=False)
+    warm = build_directory(d)  # the edited file's parse, stored by the rebuild, is reused
+    assert warm.outputs == cold.outputs
+    assert [render(w) for w in warm.warnings] == [render(w) for w in cold.warnings]
+
+
 # --- any sequence of edits ------------------------------------------------------------------
 
 _EDITS_OF_A_TABLE = [
