@@ -75,7 +75,7 @@ def test_the_parse_cache_keeps_the_last_two_versions_of_a_file(
         seen.append(entries())
     # the other file's entry, and the edited file's last two versions: never one per edit
     assert all(len(s) == 3 for s in seen[1:])
-    assert seen[-1] - seen[-2] and seen[-1] & seen[-2] - seen[0]
+    assert seen[-1] - seen[-2] and seen[-1] & (seen[-2] - seen[0])
     # an edit undone still finds its parse
     edited.write_text(versions[-2])
     load.load_schema(d)
