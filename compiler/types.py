@@ -119,7 +119,6 @@ def canonical_type(words: str, args: tuple[int, ...] = (), tz: bool | None = Non
     return canon + "[]" * array_dims, known
 
 
-@functools.lru_cache(maxsize=4096)  # validation asks once per column: a schema has few types
 def element_type(type_text: str) -> str:
     """`text[][]` -> `text`: the type without its array brackets."""
     while type_text.endswith("[]"):
@@ -127,6 +126,7 @@ def element_type(type_text: str) -> str:
     return type_text
 
 
+@functools.lru_cache(maxsize=4096)  # validation asks once per column: a schema has few types
 def base_of(type_text: str) -> str:
     """`character varying(20)[]` -> `character varying`; `timestamp(3) with time zone` too."""
     t = element_type(type_text)
