@@ -10,13 +10,16 @@ import atexit
 import gc
 import os
 import sys
+from collections.abc import Callable
 from enum import Enum, IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 
 from compiler.errors import CompileError, Diagnostic, Severity, UserError, render
+
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from compiler.migrate import Migration
@@ -70,8 +73,15 @@ def _report(diags: list[Diagnostic]) -> None:
 def _load(schema_dir: Path, quiet_warnings: bool = False):  # type: ignore[no-untyped-def]
     from compiler.load import load_schema
 
+    return _compiled(lambda: load_schema(schema_dir), quiet_warnings)
+
+
+def _compiled(compile_: Callable[[], tuple[_T, list[Diagnostic]]],
+              quiet_warnings: bool = False) -> _T:
+    """What `compile_()` makes; its errors reported (exit 2), its warnings printed unless
+    quiet."""
     try:
-        schema, warnings = load_schema(schema_dir)
+        result, warnings = compile_()
     except CompileError as err:
         _report(err.diagnostics)
         raise typer.Exit(int(Exit.BAD_INPUT)) from None
@@ -80,7 +90,7 @@ def _load(schema_dir: Path, quiet_warnings: bool = False):  # type: ignore[no-un
     if not quiet_warnings:
         for w in warnings:
             _err(render(w))
-    return schema
+    return result
 
 
 @app.command()
@@ -97,17 +107,13 @@ def build(
     Example: schemac build --schema schema --out generated
     """
     from compiler.build import build_directory
+    from compiler.incremental import Build
 
-    try:
+    def built_with_warnings() -> tuple[Build, list[Diagnostic]]:
         built = build_directory(schema_dir)
-    except CompileError as err:
-        _report(err.diagnostics)
-        raise typer.Exit(int(Exit.BAD_INPUT)) from None
-    except UserError as err:
-        _fail(Exit.BAD_INPUT, f"error: {err}")
-    if not (quiet or check):
-        for w in built.warnings:
-            _err(render(w))
+        return built, built.warnings
+
+    built = _compiled(built_with_warnings, quiet or check)
     outputs = built.outputs  # compared and written as bytes: quicker than decoding text
     if check:
         stale = [name for name, data in outputs.items()
