@@ -137,10 +137,6 @@ def base_of(type_text: str) -> str:
     return t.strip()
 
 
-def is_array(type_text: str) -> bool:
-    return type_text.endswith("[]")
-
-
 SHORT_NAMES: dict[str, str] = {
     "character varying": "varchar",
     "timestamp with time zone": "timestamptz",
