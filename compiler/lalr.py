@@ -3,7 +3,8 @@ per-state lexers, run in one loop that calls a callback per rule as it reduces.
 
 Contract: `driver(lark, callback_for)` returns `run(text)`, which parses `text` exactly as
 `lark.parse(text)` would with `transformer=T` and `keep_all_tokens=True`, where
-`getattr(T, name)` is `callback_for(name)`: the same tokens (type, value, start_pos, line,
+`getattr(T, name)` is `callback_for(name, symbols)` (asked once per rule; `symbols` lets a
+callback be made to fit the children of one rule): the same tokens (type, value, start_pos, line,
 column, end_line, end_column, end_pos) in the same order, the same callbacks called with the
 same children, the same result. As in Lark, the children of a rule whose name starts with `_`
 are spliced into its parent's, and such rules get no callback. For a text Lark rejects, `run`
@@ -30,13 +31,18 @@ from lark.grammar import Rule
 from lark.lexer import BasicLexer, ContextualLexer, UnlessCallback
 from lark.parsers.lalr_analysis import Shift
 
+# What a rule's callback is made from: its name, and the symbols of its children, (name, is
+# a terminal) each, when they arrive exactly in that order (None when a spliced `_rule`
+# makes their number vary).
+Symbols = tuple[tuple[str, bool], ...]
+CallbackFor = Callable[[str, Symbols | None], Callable[[list[Any]], Any]]
+
 
 class Rejected(Exception):
     """The text is not in the language (no token matches, or no action for a token)."""
 
 
-def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
-           ) -> Callable[[str], Any]:
+def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
     frontend: Any = lark.parser
     lexer = frontend.lexer
     if not isinstance(lexer, ContextualLexer) or not lark.options.keep_all_tokens \
@@ -176,8 +182,7 @@ def driver(lark: Lark, callback_for: Callable[[str], Callable[[list[Any]], Any]]
     return run
 
 
-def _reduction(rule: Rule, callback_for: Callable[[str], Callable[[list[Any]], Any]]
-               ) -> Callable[[list[Any]], Any] | None:
+def _reduction(rule: Rule, callback_for: CallbackFor) -> Callable[[list[Any]], Any] | None:
     """What a reduction of `rule` pushes, given its children off the stack (None: the
     children themselves): as Lark's tree builder does it, with `keep_all_tokens` and no
     placeholders."""
@@ -189,7 +194,10 @@ def _reduction(rule: Rule, callback_for: Callable[[str], Callable[[list[Any]], A
     if rule.origin.name.startswith("_"):
         callback = None  # inlined: the list of its children is what it pushes
     else:
-        callback = callback_for(rule.alias or rule.options.template_source or rule.origin.name)
+        # with nothing spliced in, each child's symbol is known before any text is parsed
+        symbols = None if spliced else tuple((s.name, s.is_term) for s in rule.expansion)
+        callback = callback_for(rule.alias or rule.options.template_source or rule.origin.name,
+                                symbols)
     if not spliced:
         return callback
     if spliced == [0]:

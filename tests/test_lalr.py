@@ -41,7 +41,7 @@ def _tree_driver() -> Any:
     """The driver with callbacks that build the tree Lark builds, and collect the tokens."""
     seen: list[Token] = []
 
-    def callback_for(name: str) -> Any:
+    def callback_for(name: str, _symbols: Any) -> Any:
         def build(children: list[Any]) -> Tree:
             seen.extend(c for c in children if isinstance(c, Token))
             return Tree(name, children)
