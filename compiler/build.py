@@ -20,7 +20,7 @@ from compiler import incremental, ir
 from compiler.forked import Forked, worth_a_child
 from compiler.incremental import TITLE, Build
 from compiler.load import parse_sources, read_sources
-from compiler.memory import paused_gc
+from compiler.memory import paused_gc, retain
 
 # The diff, the generators and validation are imported where they are used: a rebuild that
 # reuses the last build's parts forks its parsing child before it needs them.
@@ -63,6 +63,7 @@ def build_directory(root: Path, *, use_cache: bool = True) -> Build:
 
         files = parse_sources(sources, use_cache=use_cache)
         schema, warnings, by_table = compile_files_by_table(files)
+        retain(files, schema, by_table)
         if not use_cache or len(schema.tables) < INCREMENTAL_TABLES:
             return Build(_encoded(build_outputs(schema)), warnings, len(schema.tables))
         built = incremental.first_build(root, sources, files, schema, by_table,

@@ -4,9 +4,9 @@
 Contract: the store of a schema directory and compiler is `store_dir(root, salt)`;
 `read_facts(place)` and `read_parts(place)` give what the last build stored there (None when
 there is none, or it is damaged: a miss, never an error). A first build starts it with
-`write_new_store` (which removes the directory's stores of other compiler versions) and
-`write_parts`; a rebuild brings it up to date with `write_store`, writing only what changed.
-`pack_parts`/`unpack_parts` are the parts' format, also for handing them between processes.
+`write_new_store` (which removes the directory's stores of other compiler versions), then
+`write_steps` and `write_pages`, each from the process that made them; a rebuild brings it up
+to date with `write_store`, writing only what changed.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ import hashlib
 import marshal
 import shutil
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from compiler import cache
 from compiler.build_facts import FileFacts, Shape
@@ -40,11 +39,19 @@ class TableParts(NamedTuple):
     @classmethod
     def of(cls, first: tuple[StepRun, ...], later: tuple[StepRun, ...], page: TablePage,
            warnings: TableWarnings) -> TableParts:
-        return cls(first, later, page, cache.dumps(warnings) if any(warnings) else b"")
+        return cls(first, later, page, stored_warnings(warnings))
 
     def table_warnings(self) -> TableWarnings:
         found: TableWarnings = cache.loads(self.warnings) if self.warnings else ((), ())
         return found
+
+
+TableSteps = tuple[tuple["StepRun", ...], tuple["StepRun", ...]]  # first, later
+
+
+def stored_warnings(warnings: TableWarnings) -> bytes:
+    """A table's warnings as `TableParts` keeps them: empty when it has none."""
+    return cache.dumps(warnings) if any(warnings) else b""
 
 
 @dataclass(slots=True)
@@ -69,7 +76,6 @@ def store_dir(root: Path, salt: str) -> Path:
 # than all else the rebuild does. Parts are plain tuples in `marshal`'s format, the quickest
 # Python reads back; facts (a few objects a file) are pickled.
 _SHARDS = {"facts": 16, "parts": 64}
-PARTS_SHARDS = _SHARDS["parts"]
 
 
 def _shard(key: str | bytes, n: int) -> int:
@@ -91,30 +97,37 @@ def read_facts(store: Path) -> dict[str, FileFacts] | None:
 
 
 def read_parts(store: Path) -> dict[bytes, TableParts] | None:
+    from compiler.generators.markdown import TablePage
+
+    make_page = TablePage._make
     parts: dict[bytes, TableParts] = {}
     for i in range(_SHARDS["parts"]):
         try:
-            parts.update(unpack_parts(_shard_path(store, "parts", i).read_bytes()))
+            steps = marshal.loads(_shard_path(store, "steps", i).read_bytes())
+            pages = marshal.loads(_shard_path(store, "pages", i).read_bytes())
+            if steps.keys() != pages.keys():  # the two halves of different builds
+                return None
+            parts.update({key: TableParts(first, later, make_page(pages[key]), warnings)
+                          for key, (first, later, warnings) in steps.items()})
         except (OSError, EOFError, ValueError, TypeError, AttributeError):
             return None
     return parts
 
 
-_P = TypeVar("_P", bytes, tuple[str, str])
+# A table's parts are stored as two kinds of shard, with the same keys in each: its steps
+# in the DDL (and its warnings), and its page of the docs. A first build makes the two in
+# two processes, and each stores what it made.
+def write_steps(place: Path, steps: dict[bytes, tuple[*TableSteps, bytes]]) -> None:
+    """Every shard of steps, from each table's (first, later, warnings) by key."""
+    for i, shard in _changed_shards(steps, None, "parts"):
+        cache.write_bytes(_shard_path(place, "steps", i), marshal.dumps(shard))
 
 
-def pack_parts(parts: dict[_P, TableParts]) -> bytes:
-    """Parts as bytes (in `marshal`'s format: plain tuples), keyed as given."""
-    return marshal.dumps({key: (p.first, p.later, tuple(p.page), p.warnings)
-                          for key, p in parts.items()})
-
-
-def unpack_parts(data: bytes) -> dict[Any, TableParts]:
-    from compiler.generators.markdown import TablePage
-
-    make_page = TablePage._make
-    return {key: TableParts(first, later, make_page(page), warnings)
-            for key, (first, later, page, warnings) in marshal.loads(data).items()}
+def write_pages(place: Path, pages: dict[bytes, TablePage]) -> None:
+    """Every shard of pages, from the page of every table (by key)."""
+    for i, shard in _changed_shards(pages, None, "parts"):
+        cache.write_bytes(_shard_path(place, "pages", i),
+                          marshal.dumps({key: tuple(page) for key, page in shard.items()}))
 
 
 def write_store(place: Path, store: Store, old: Store) -> None:
@@ -122,12 +135,15 @@ def write_store(place: Path, store: Store, old: Store) -> None:
     for i, shard in _changed_shards(store.facts, old.facts, "facts"):
         cache.write(_shard_path(place, "facts", i), shard)
     for i, parts in _changed_shards(store.parts, old.parts, "parts"):
-        cache.write_bytes(_shard_path(place, "parts", i), pack_parts(parts))
+        cache.write_bytes(_shard_path(place, "steps", i), marshal.dumps(
+            {key: (p.first, p.later, p.warnings) for key, p in parts.items()}))
+        cache.write_bytes(_shard_path(place, "pages", i), marshal.dumps(
+            {key: tuple(p.page) for key, p in parts.items()}))
 
 
 def write_new_store(place: Path, facts: dict[str, FileFacts]) -> None:
     """Start the store at `place` with `facts`, removing the stores this directory has from
-    other compiler versions; `write_parts` adds the parts."""
+    other compiler versions; `write_steps` and `write_pages` add the parts."""
     if place.parent.is_dir():
         for other in place.parent.iterdir():
             if other != place:
@@ -144,19 +160,6 @@ def read_shape(place: Path, facts_digest: str) -> Shape | None:
 
 def write_shape(place: Path, shape: Shape) -> None:
     cache.write(place / "shape.data", shape)
-
-
-def parts_shard(key: bytes) -> int:
-    return _shard(key, _SHARDS["parts"])
-
-
-def write_parts(place: Path, parts: dict[bytes, TableParts], shards: Iterable[int]) -> None:
-    """Write the given shards, each with the parts of it that `parts` holds (every part a
-    shard will hold: the shard is replaced)."""
-    chosen = set(shards)
-    for i, shard in _changed_shards(parts, None, "parts"):
-        if i in chosen:
-            cache.write_bytes(_shard_path(place, "parts", i), pack_parts(shard))
 
 
 _K = TypeVar("_K", str, bytes)

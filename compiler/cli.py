@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 import typer
 
 from compiler.errors import CompileError, Diagnostic, Severity, UserError, render
+from compiler.memory import retain_until_exit
 
 _T = TypeVar("_T")
 
@@ -513,6 +514,7 @@ def main() -> None:
     # tables): the cyclic collector finds nothing to free and re-scans every object again and
     # again (a third of a warm diff of 1,000 tables). Reference counting still frees garbage.
     gc.disable()
+    retain_until_exit()  # the process ends in `_exit_now`, which frees nothing one by one
     try:
         app()
     except SystemExit as done:  # how typer ends every command, a successful one included

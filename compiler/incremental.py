@@ -21,7 +21,7 @@ declared twice, unknown types, creation order, anchors, counts) is worked out fr
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,26 +42,27 @@ from compiler.build_facts import (
     whole_schema,
 )
 from compiler.build_store import (
-    PARTS_SHARDS,
     Store,
     TableParts,
-    pack_parts,
-    parts_shard,
+    TableSteps,
     read_facts,
     read_parts,
     read_shape,
     store_dir,
-    unpack_parts,
+    stored_warnings,
     write_new_store,
-    write_parts,
+    write_pages,
     write_shape,
+    write_steps,
     write_store,
 )
 from compiler.errors import CompileError, Diagnostic
 from compiler.forked import Forked
+from compiler.memory import retain
 from compiler.parsed import ParsedFile
 
 if TYPE_CHECKING:
+    from compiler.generators.markdown import TablePage
     from compiler.generators.markdown_tables import Context
     from compiler.generators.sql import StepRun
     from compiler.validate import TableWarnings
@@ -86,7 +87,7 @@ class Build:
 
 
 def table_steps(tables: Iterable[ir.Table], later: dict[Name, frozenset[str]]
-                ) -> list[tuple[tuple[StepRun, ...], tuple[StepRun, ...]]]:
+                ) -> list[TableSteps]:
     """Each table's steps in the DDL: creating it, then its foreign keys in `later`."""
     from compiler.diff import new_table_ops
     from compiler.generators.sql import step_runs, step_text
@@ -111,8 +112,17 @@ def table_parts(tables: Sequence[ir.Table], ctx: Context,
 
 
 def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
+    return Build({"schema.sql": assemble_ddl(whole, {n: (p.first, p.later)
+                                                      for n, p in parts.items()}),
+                  "schema.md": assemble_docs(
+        whole, {n: p.page for n, p in parts.items()})},
+        collect_warnings(whole, {n: p.table_warnings() for n, p in parts.items()}),
+        len(whole.tables))
+
+
+def assemble_ddl(whole: Whole, steps: Mapping[Name, TableSteps]) -> bytes:
+    """The DDL from each table's steps (first, later) and the other objects'."""
     from compiler.diff import diff
-    from compiler.generators.markdown import assemble_markdown_data
     from compiler.generators.sql import script_data, step_runs, step_text
 
     # the diff's order: by phase, and within a phase the other objects, then each table's
@@ -121,19 +131,27 @@ def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
     for run in step_runs(step_text(op) for op in diff(ir.EMPTY, whole.meta)):
         by_phase.setdefault(run[0], []).append(run)
     for n in whole.order:
-        for run in parts[n].first:
+        for run in steps[n][0]:
             by_phase.setdefault(run[0], []).append(run)
     for n in whole.order:
-        for run in parts[n].later:
+        for run in steps[n][1]:
             by_phase.setdefault(run[0], []).append(run)
-    ddl = script_data([run for phase in sorted(by_phase) for run in by_phase[phase]],
-                      title=TITLE)
-    pages = [parts[name_of(q)].page for q in whole.anchors.tables]  # anchors are in page order
-    docs = assemble_markdown_data(whole.meta, pages, whole.anchors)
-    tables = [parts[t.name].table_warnings() for t in whole.tables]
-    warnings = [*(w for found, _ in tables for w in found),
-                *(w for _, linted in tables for w in linted)]
-    return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
+    return script_data([run for phase in sorted(by_phase) for run in by_phase[phase]],
+                       title=TITLE)
+
+
+def assemble_docs(whole: Whole, pages: Mapping[Name, TablePage]) -> bytes:
+    from compiler.generators.markdown import assemble_markdown_data
+
+    # anchors are in page order
+    return assemble_markdown_data(whole.meta, [pages[name_of(q)] for q in whole.anchors.tables],
+                                  whole.anchors)
+
+
+def collect_warnings(whole: Whole, tables: Mapping[Name, TableWarnings]) -> list[Diagnostic]:
+    """Every table's warnings, as a full build orders them."""
+    found = [tables[t.name] for t in whole.tables]
+    return [*(w for each, _ in found for w in each), *(w for _, linted in found for w in linted)]
 
 
 def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
@@ -207,6 +225,7 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
         parts.update(made)
     lap(f"compiling the {len(missing)} tables whose key is new")
     build = assemble(whole, parts)
+    retain(known, stored, parts, whole, guess, parsed)
     lap("joining the outputs")
     if missing or len(stored) != len(keys) or known.keys() != set(file_keys):
         write_store(place, Store(
@@ -287,6 +306,7 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
                 salt: str) -> Build | None:
     """The full build of a schema compiled from `files`, made of parts that are stored for
     the next build; None when the schema has objects only `build_outputs` handles."""
+    from compiler.generators.markdown import table_page
     from compiler.generators.markdown_tables import Context
     from compiler.load import source_key
 
@@ -296,25 +316,34 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
         return None
     place = store_dir(root, salt)
     file_keys = [source_key(name, text) for name, text in sources]
-    write_new_store(place, dict(zip(file_keys, facts, strict=True)))
     making = TableKeys(whole, salt)
     keys = making.of(whole)
-    write_shape(place, Shape.of(file_keys, whole, making, keys))
-    ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
+    names = [name_of(t.name) for t in schema.tables]
 
-    def make(odd: int) -> dict[Name, TableParts]:
-        """The parts of the tables in half of the store's shards, stored."""
-        tables = [t for t in schema.tables if parts_shard(keys[name_of(t.name)]) % 2 == odd]
-        made = table_parts(tables, ctx, by_table, whole.later)
-        write_parts(place, {keys[n]: p for n, p in made.items()},
-                    range(odd, PARTS_SHARDS, 2))
-        return made
+    def ddl() -> bytes:
+        """Every table's steps in the DDL, stored (with its warnings), and the DDL."""
+        made = table_steps(schema.tables, whole.later)
+        write_steps(place, {keys[n]: (first, later, stored_warnings(by_table[t.name]))
+                            for n, t, (first, later) in zip(names, schema.tables, made,
+                                                            strict=True)})
+        return assemble_ddl(whole, dict(zip(names, made, strict=True)))
 
-    # half the tables' parts are made and stored by a child, half by this process
-    theirs = Forked(lambda: pack_parts(make(1)), forked.worth_a_child(len(schema.tables)))
+    # The DDL is made by a child while this process makes the docs: the two take about as
+    # long, and only the finished script comes back (not the parts: each process stores what
+    # it made). The docs stay here as they cost a little more, and the child's first touch of
+    # each object it reads costs it a copy of the page.
+    theirs = Forked(ddl, forked.worth_a_child(len(schema.tables)))
     try:
-        mine = make(0)
+        write_new_store(place, dict(zip(file_keys, facts, strict=True)))
+        write_shape(place, Shape.of(file_keys, whole, making, keys))
+        ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
+        pages = dict(zip(names, [table_page(t, ctx) for t in schema.tables], strict=True))
+        write_pages(place, {keys[n]: page for n, page in pages.items()})
+        docs = assemble_docs(whole, pages)
+        retain(facts, whole, making, keys, ctx, pages)
     except BaseException:
         theirs.abandon()
         raise
-    return assemble(whole, mine | unpack_parts(theirs.result()))
+    return Build({"schema.sql": theirs.result(), "schema.md": docs},
+                 collect_warnings(whole, {name_of(q): w for q, w in by_table.items()}),
+                 len(schema.tables))

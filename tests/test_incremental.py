@@ -304,13 +304,30 @@ def test_a_damaged_store_is_a_miss_never_an_error(
     cold = build_directory(d, use_cache=False)
     build_directory(d)
     store = next((tmp_path / "cache" / "build").glob("*/*"))
-    shards = sorted(store.glob("parts-*.data"))
-    shards[0].write_bytes(b"not what was stored")  # damaged
-    shards[1].unlink()  # gone
+    (store / "steps-00.data").write_bytes(b"not what was stored")  # damaged
+    (store / "pages-01.data").unlink()  # gone
     (store / "shape.data").write_bytes(b"\x80")
     assert incremental.rebuild(d, read_sources(d), build._code_digest()) is None
     assert build_directory(d).outputs == cold.outputs  # built in full, the store made anew
     assert incremental.rebuild(d, read_sources(d), build._code_digest()) is not None
+
+
+def test_steps_and_pages_of_different_builds_are_a_miss(
+        schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table's steps and its page are stored apart, by the two processes of a first build:
+    a shard of one kind left from another build (one of them died while writing) must not
+    be paired with the other kind's."""
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    build_directory(d)
+    store = next((tmp_path / "cache" / "build").glob("*/*"))
+    shards = {p.name: p.read_bytes() for p in store.glob("pages-*.data")}
+    change_a_column(d)
+    build_directory(d)
+    changed = [name for name, data in shards.items() if (store / name).read_bytes() != data]
+    assert changed, "renaming a column changed no page"
+    for name in changed:
+        (store / name).write_bytes(shards[name])  # the page of the earlier build
+    assert incremental.rebuild(d, read_sources(d), build._code_digest()) is None
 
 
 def test_a_store_of_another_compiler_version_is_removed(
