@@ -59,7 +59,7 @@ class FileFacts:
     extensions: tuple[ir.Extension, ...]
     enums: tuple[ir.Enum, ...]
     domains: tuple[ir.Domain, ...]
-    type_bases: tuple[str, ...]  # every type the file names, as validation looks it up
+    type_bases: tuple[str, ...]  # every type the file names but the built-in ones
     tables: tuple[TableFacts, ...]
 
 

@@ -334,7 +334,7 @@ class _Builder(ObjectCallbacks):
 
     # types
     @with_meta
-    def type(self, meta: Any, children: list[Any]) -> tuple[str, bool, Span]:
+    def type(self, meta: Any, children: list[Any]) -> tuple[str, bool, Span | None]:
         (qn, _), rest = children[0], children[1:]
         # user types are spelt as format_type spells them: quoted where PostgreSQL quotes
         words = [names.display(qn)]
@@ -358,7 +358,9 @@ class _Builder(ObjectCallbacks):
         serial = text in SERIALS
         if serial:
             text = SERIALS[text]
-        canon, _known = canonical_type(text, args, tz, dims)
+        canon, known = canonical_type(text, args, tz, dims)
+        if known:  # nothing for validation to look up: no span, which most types would cost
+            return canon, serial, None
         span = self._span(meta)
         self.out.type_uses.append((canon, span))
         return canon, serial, span

@@ -29,7 +29,8 @@ class ParsedFile:
     policies: list[ir.Policy] = field(default_factory=list)
     grants: list[ir.Grant] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
-    # written type names that validation must resolve: (type text, span)
+    # written type names that validation must resolve (all but PostgreSQL's built-in types):
+    # (type text, span)
     type_uses: list[tuple[str, Span]] = field(default_factory=list)
     last_section: str | None = None  # the section in force at the end of the file
     # one digest per table, of the text it was parsed from (`compiler.parse`): an unchanged
