@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark, Token, Tree, UnexpectedInput
@@ -86,6 +86,9 @@ def test_a_synthetic_schema_parses_as_lark_parses_it() -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(from_lark(parser(strict=True), start="start"))
+# a name reduced as soon as it is shifted: the word after it is still read in the context
+# Lark reads it in, as `NAME` (then rejected), not as the keyword `on` and a name
+@example('grant""onschema""toA\n')
 def test_grammatical_text_parses_as_lark_parses_it(text: str) -> None:
     _same_as_lark(text)
 
