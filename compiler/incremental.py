@@ -321,7 +321,10 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
     names = [name_of(t.name) for t in schema.tables]
 
     def ddl() -> bytes:
-        """Every table's steps in the DDL, stored (with its warnings), and the DDL."""
+        """Every table's steps in the DDL, stored (with its warnings) with the rest of what a
+        rebuild reads, and the DDL."""
+        write_new_store(place, dict(zip(file_keys, facts, strict=True)))
+        write_shape(place, Shape.of(file_keys, whole, making, keys))
         made = table_steps(schema.tables, whole.later)
         write_steps(place, {keys[n]: (first, later, stored_warnings(by_table[t.name]))
                             for n, t, (first, later) in zip(names, schema.tables, made,
@@ -334,8 +337,6 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
     # each object it reads costs it a copy of the page.
     theirs = Forked(ddl, forked.worth_a_child(len(schema.tables)))
     try:
-        write_new_store(place, dict(zip(file_keys, facts, strict=True)))
-        write_shape(place, Shape.of(file_keys, whole, making, keys))
         ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
         pages = dict(zip(names, [table_page(t, ctx) for t in schema.tables], strict=True))
         write_pages(place, {keys[n]: page for n, page in pages.items()})
