@@ -2,15 +2,16 @@
 per-state lexers, run in one loop that calls a callback per rule as it reduces.
 
 Contract: `driver(lark, callback_for)` returns `run(text)`, which parses `text` exactly as
-`lark.parse(text)` would with `transformer=T` and `keep_all_tokens=True`, where
-`getattr(T, name)` is `callback_for(name, symbols)` (asked once per rule; `symbols` lets a
-callback be made to fit the children of one rule): the same tokens (type, value, start_pos, line,
-column, end_line, end_column, end_pos) in the same order, the same callbacks called with the
-same children, the same result. As in Lark, the children of a rule whose name starts with `_`
-are spliced into its parent's, and such rules get no callback. For a text Lark rejects, `run`
-raises `Rejected` and says nothing more: the caller asks Lark itself for the wording. The
-grammar stays the single source of truth: the driver reads Lark's analysed parse table and
-the lexer Lark built for each parser state, and duplicates neither.
+`lark.parse(text)` would with `transformer=T` and `keep_all_tokens=True`, where `getattr(T,
+name)` is `callback_for(name, symbols)` (asked once per rule; `symbols` lets a callback be
+made to fit the children of one rule): the same tokens (type, value, start_pos, end_pos) in
+the same order, the same callbacks called with the same children, the same result. Tokens
+carry no line and column: whoever needs them works them out from the offsets (`compiler.parse`
+does so only for the spans it keeps). As in Lark, the children of a
+rule whose name starts with `_` are spliced into its parent's, and such rules get no callback.
+For a text Lark rejects, `run` raises `Rejected` and says nothing more: the caller asks Lark
+itself for the wording. The grammar stays the single source of truth: the driver reads Lark's
+analysed parse table and the lexer Lark built for each parser state, and duplicates neither.
 
 Why: at 10,000 tables parsing is most of a cold build, and much of the parse was Lark's
 per-token machinery rather than its regular expressions or the lowering: a generator per
@@ -75,9 +76,8 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
 
     # Each state's lexer as Lark built it (states that accept the same terminals share one),
     # looked up on first use, as Lark builds their scanners only then.
-    # (match at a position, terminals skipped, terminals that may hold a newline, callbacks,
-    # and the state's actions)
-    Lexing = tuple[Callable[[str, int], Any], frozenset[str], frozenset[str], dict[str, Any]]
+    # (match at a position, terminals skipped, callbacks, and the state's actions)
+    Lexing = tuple[Callable[[str, int], Any], frozenset[str], dict[str, Any]]
     lexers: dict[int, tuple[Any, ...]] = {}
     built: dict[int, Lexing] = {}
 
@@ -89,8 +89,7 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
             token_callbacks = {kind: _remembered(f) if isinstance(f, UnlessCallback) else f
                                for kind, f in basic.callback.items()}
             built[id(basic)] = (_matcher(scanner._mres),
-                                basic.ignore_types - token_callbacks.keys(),
-                                basic.newline_types, token_callbacks)
+                                basic.ignore_types - token_callbacks.keys(), token_callbacks)
         lexers[state] = (*built[id(basic)], actions[state])
         return lexers[state]
 
@@ -100,16 +99,14 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
     def run(text: str) -> Any:
         n = len(text)
         pos = 0
-        line = 1
-        line_start = 0  # offset of the current line's first character
         state = start_state
         state_stack = [state]
         value_stack: list[Any] = []
         while pos < n:
             try:
-                match, skip, newline, token_callbacks, row = lexers[state]
+                match, skip, token_callbacks, row = lexers[state]
             except KeyError:
-                match, skip, newline, token_callbacks, row = state_lexer(state)
+                match, skip, token_callbacks, row = state_lexer(state)
             m = match(text, pos)
             if m is None:
                 raise Rejected(pos)
@@ -117,22 +114,12 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
             kind: str = m.lastgroup
             end = pos + len(value)
             if kind in skip:
-                if kind in newline and "\n" in value:
-                    line += value.count("\n")
-                    line_start = pos + value.rindex("\n") + 1
                 pos = end
                 continue
             token = new(Token, value)
             token.type = kind
             token.value = value
             token.start_pos = pos
-            token.line = line
-            token.column = pos - line_start + 1
-            if kind in newline and "\n" in value:
-                line += value.count("\n")
-                line_start = pos + value.rindex("\n") + 1
-            token.end_line = line
-            token.end_column = end - line_start + 1
             token.end_pos = end
             pos = end
             if kind in token_callbacks:

@@ -299,7 +299,14 @@ class _Builder(ObjectCallbacks):
         tok = children[0]
         value = _unquote(tok)
         # most names are already lower case: copying a Token is costly in a large schema
-        return tok if value == tok.value else tok.update(value=value)
+        if value == tok.value:
+            return tok
+        # a token of `compiler.lalr` has offsets but no line and column (`Token.update`
+        # would copy them)
+        folded: Token = str.__new__(Token, value)
+        folded.type, folded.value = tok.type, value
+        folded.start_pos, folded.end_pos = tok.start_pos, tok.end_pos
+        return folded
 
     @with_meta
     def qname(self, meta: Any, children: list[Token]) -> tuple[ir.QName, Any]:

