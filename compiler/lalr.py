@@ -35,10 +35,11 @@ from lark.lexer import BasicLexer, ContextualLexer, UnlessCallback
 from lark.parsers.lalr_analysis import Shift
 
 # What a rule's callback is made from: its name, and the symbols of its children, (name, is
-# a terminal) each, when they arrive exactly in that order (None when a spliced `_rule`
-# makes their number vary).
-Symbols = tuple[tuple[str, bool], ...]
-CallbackFor = Callable[[str, Symbols | None], Callable[[list[Any]], Any]]
+# a terminal) each. A `_rule` among them is spliced: its own children take its place, so
+# how many children come varies.
+Symbol = tuple[str, bool]
+Symbols = tuple[Symbol, ...]
+CallbackFor = Callable[[str, Symbols], Callable[[list[Any]], Any]]
 
 
 class Rejected(Exception):
@@ -222,10 +223,8 @@ def _reduction(rule: Rule, callback_for: CallbackFor) -> Callable[[list[Any]], A
     if rule.origin.name.startswith("_"):
         callback = None  # inlined: the list of its children is what it pushes
     else:
-        # with nothing spliced in, each child's symbol is known before any text is parsed
-        symbols = None if spliced else tuple((s.name, s.is_term) for s in rule.expansion)
         callback = callback_for(rule.alias or rule.options.template_source or rule.origin.name,
-                                symbols)
+                                tuple((s.name, s.is_term) for s in rule.expansion))
     if not spliced:
         return callback
     # written out per rule as one list display, `[c[0], *c[1], c[2]]`: splicing is done for

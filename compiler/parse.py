@@ -32,7 +32,7 @@ from lark import (
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
 from compiler.frozen import replace
-from compiler.lalr import Rejected, Symbols, driver
+from compiler.lalr import Rejected, Symbol, Symbols, driver
 from compiler.objects import trigger_definition
 from compiler.parse_errors import syntax_diagnostic
 from compiler.parse_objects import META_CALLBACKS, ObjectCallbacks, _TableKind, with_meta
@@ -91,51 +91,47 @@ class _Node:
     end_pos: int | None
 
 
-def _callback(function: Any, takes_meta: bool, drop: set[str], symbols: Symbols | None
-              ) -> Any:
+def _callback(function: Any, takes_meta: bool, drop: set[str], symbols: Symbols) -> Any:
+    """The reduction of a rule whose children come as its `symbols`: which of them the
+    callback gets, and which are results to unwrap, is decided here, once, and written out
+    as code. Only the children a spliced `_rule` brought in (their number varies) are
+    looked at one by one as they come: called about 150 times per table, a reduction that
+    looked at every child cost a fifth of the parse."""
+    def kept(at: list[tuple[str, Symbol]]) -> list[str]:
+        return [index if is_term or name == "name" else f"{index}.value"
+                for index, (name, is_term) in at if not (is_term and name in drop)]
+
+    spliced = [i for i, (name, is_term) in enumerate(symbols)
+               if not is_term and name.startswith("_")]
+    call = "function(node, kept)" if takes_meta else "function(kept)"
+    lines = ["def reduce(c):", "    node = new(_Node)"]
     if symbols:
-        return _fixed_callback(function, takes_meta, drop, symbols)
-    new = object.__new__
-
-    def reduce(children: list[Any]) -> _Node:
-        # called once per reduction (about 150 per table): kept lean on purpose
-        node = new(_Node)
-        if children:
-            start, end = children[0].start_pos, children[-1].end_pos
-            if start is None or end is None:  # an empty rule has no extent
-                start, end = _extent(children)
-            node.start_pos, node.end_pos = start, end
-        else:
-            node.start_pos = node.end_pos = None
-        kept = [c.value if c.__class__ is _Node else c for c in children
-                if c.__class__ is _Node or c.type not in drop]
-        node.value = function(node, kept) if takes_meta else function(kept)
-        return node
-
-    return reduce
-
-
-def _fixed_callback(function: Any, takes_meta: bool, drop: set[str], symbols: Symbols) -> Any:
-    """`_callback` for a rule whose children always come as its `symbols`: which of them
-    the callback gets, and which are results to unwrap, is decided here, once, and written
-    out as code (the same work `_callback` does per reduction, by looking at each child)."""
-    kept = ", ".join(f"c[{i}]" if is_term or name == "name" else f"c[{i}].value"
-                     for i, (name, is_term) in enumerate(symbols)
-                     if not (is_term and name in drop))
-    call = f"function(node, [{kept}])" if takes_meta else f"function([{kept}])"
-    code = (
-        "def reduce(c):\n"
-        "    node = new(_Node)\n"
-        "    start = c[0].start_pos\n"
-        "    end = c[-1].end_pos\n"
-        "    if start is None or end is None:\n"
-        "        start, end = _extent(c)\n"
-        "    node.start_pos = start\n"
-        "    node.end_pos = end\n"
-        f"    node.value = {call}\n"
-        "    return node\n")
-    namespace = {"new": object.__new__, "_Node": _Node, "_extent": _extent, "function": function}
-    exec(code, namespace)  # noqa: S102 - code made from the grammar's symbols alone
+        lines += ["    start = c[0].start_pos" if not spliced or spliced[0] else
+                  "    start = c[0].start_pos if c else None",
+                  "    end = c[-1].end_pos" if not spliced or spliced[-1] < len(symbols) - 1
+                  else "    end = c[-1].end_pos if c else None",
+                  "    if start is None or end is None:",
+                  "        start, end = _extent(c)"]
+    else:
+        lines.append("    start = end = None")
+    lines += ["    node.start_pos = start", "    node.end_pos = end"]
+    if not spliced:
+        fixed = kept([(f"c[{i}]", symbol) for i, symbol in enumerate(symbols)])
+        lines.append(f"    kept = [{', '.join(fixed)}]")
+    else:
+        first, last = spliced[0], spliced[-1]
+        after = len(symbols) - 1 - last  # fixed children after the last spliced one
+        head = kept([(f"c[{i}]", symbols[i]) for i in range(first)])
+        tail = kept([(f"c[{i - len(symbols)}]", symbols[i])
+                     for i in range(last + 1, len(symbols))])
+        middle = ("*[x.value if x.__class__ is _Node else x"
+                  f" for x in c[{first}:{f'-{after}' if after else ''}]"
+                  " if x.__class__ is _Node or x.type not in drop]")
+        lines.append(f"    kept = [{', '.join([*head, middle, *tail])}]")
+    lines += [f"    node.value = {call}", "    return node", ""]
+    namespace = {"new": object.__new__, "_Node": _Node, "_extent": _extent,
+                 "function": function, "drop": frozenset(drop)}
+    exec("\n".join(lines), namespace)  # noqa: S102 - code made from the grammar's symbols alone
     return namespace["reduce"]
 
 
@@ -148,7 +144,7 @@ def _callback_for(builder: _Builder, drop: set[str]) -> Any:
     """The reduction of each rule the lowering driver asks for: the builder's method of the
     same name, wrapped; a rule without one becomes a Tree, as Lark would make it."""
 
-    def callback_for(name: str, symbols: Symbols | None) -> Any:
+    def callback_for(name: str, symbols: Symbols) -> Any:
         method = getattr(builder, name, None)
         if name == "name":
             # one token in, one token out: pushed as it is, carrying its own extent
