@@ -62,13 +62,18 @@ def build_directory(root: Path, *, use_cache: bool = True) -> Build:
         from compiler.validate import compile_files_by_table
 
         files = parse_sources(sources, use_cache=use_cache)
-        schema, warnings, by_table = compile_files_by_table(files)
+        first = (incremental.FirstBuild(root, sources, files, _code_digest())
+                 if use_cache and sum(len(f.tables) for f in files) >= INCREMENTAL_TABLES
+                 else None)
+        try:
+            schema, warnings, by_table = compile_files_by_table(files)
+        except BaseException:
+            if first:
+                first.abandon()
+            raise
         retain(files, schema, by_table)
-        if not use_cache or len(schema.tables) < INCREMENTAL_TABLES:
-            return Build(_encoded(build_outputs(schema)), warnings, len(schema.tables))
-        built = incremental.first_build(root, sources, files, schema, by_table,
-                                        _code_digest())
-        if built is None:  # objects only a full build handles
+        built = first.finish(schema, by_table) if first else None
+        if built is None:  # a small schema, or objects only a full build handles
             return Build(_encoded(build_outputs(schema)), warnings, len(schema.tables))
         return built
 

@@ -43,7 +43,9 @@ class Forked(Generic[T]):
         if pid == 0:  # the child: never returns into the caller's code
             code = 1
             try:
-                self._out.write(cache.dumps(make()))
+                made = make()
+                # bytes (a finished output) as they are; anything else pickled
+                self._out.write(_RAW + made if isinstance(made, bytes) else cache.dumps(made))
                 self._out.flush()
                 code = 0
             finally:
@@ -67,8 +69,17 @@ class Forked(Generic[T]):
             if os.waitstatus_to_exitcode(status) != 0:
                 return self._make()
             self._out.seek(0)
-            made: T = cache.loads(self._out.read())
+            head = self._out.read(len(_RAW))
+            if head == _RAW:
+                raw: T = self._out.read()  # type: ignore[assignment] # `make` gave bytes
+                return raw
+            made: T = cache.loads(head + self._out.read())
         return made
+
+
+# What starts a result handed back as raw bytes: never the start of a pickle, whose first
+# byte is its PROTO opcode (0x80)
+_RAW = b"raw\n"
 
 
 def _memory_file() -> IO[bytes]:

@@ -4,8 +4,9 @@ every other table's share of the outputs comes from the last build.
 Contract: `rebuild(root, sources, salt)` returns the build (outputs and warnings) byte for
 byte as a build without any cache gives it, or None when it cannot: no earlier build of the
 directory, a file declaring objects other than tables, types and schemas, or any error (the
-caller then builds in full, which reports errors as always). `first_build(...)` is the full
-build of such a schema, made of the same parts, which it stores for the next one.
+caller then builds in full, which reports errors as always). `FirstBuild(...)`, begun when
+the files are parsed and finished once they are validated, is the full build of such a
+schema, made of the same parts, which it stores for the next one.
 
 How. Each file has facts (`compiler.build_facts`), kept by its content as parses are. A
 table's parts of the outputs (its steps in the DDL, its page and ER lines in the docs, its
@@ -301,13 +302,67 @@ def _compile_some(missing: list[Name], whole: Whole, sources: Sequence[tuple[str
                        {q: w for q, (_, w) in resolved.items()}, whole.later)
 
 
-def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[ParsedFile],
-                schema: ir.Schema, by_table: dict[ir.QName, TableWarnings],
-                salt: str) -> Build | None:
-    """The full build of a schema compiled from `files`, made of parts that are stored for
-    the next build; None when the schema has objects only `build_outputs` handles."""
-    from compiler.generators.markdown import table_page
-    from compiler.generators.markdown_tables import Context
+class FirstBuild:
+    """The full build of a schema, made of parts that are stored for the next build.
+
+    Begun as soon as the files are parsed: a child works out what spans the whole schema
+    (the files' facts, creation order, anchors, the tables' keys) and starts the store with
+    it, while this process validates; `finish(schema, by_table)` then makes the parts from
+    the validated schema, or gives None when the schema has objects only `build_outputs`
+    handles. A schema found wrong is `abandon`ed (what the child stored is keyed by content,
+    so it is never taken for the parts of another schema)."""
+
+    def __init__(self, root: Path, sources: Sequence[tuple[str, str]],
+                 files: Sequence[ParsedFile], salt: str) -> None:
+        self._whole = Forked(lambda: _whole_and_keys(root, sources, files, salt),
+                             forked.worth_a_child(sum(len(f.tables) for f in files)))
+
+    def abandon(self) -> None:
+        self._whole.abandon()
+
+    def finish(self, schema: ir.Schema, by_table: dict[ir.QName, TableWarnings]
+               ) -> Build | None:
+        from compiler.generators.markdown import table_page
+        from compiler.generators.markdown_tables import Context
+
+        found = self._whole.result()
+        if found is None:
+            return None
+        place, whole, keys = found
+        names = [name_of(t.name) for t in schema.tables]
+
+        def ddl() -> bytes:
+            """Every table's steps in the DDL, stored (with its warnings), and the DDL."""
+            made = table_steps(schema.tables, whole.later)
+            write_steps(place, {keys[n]: (first, later, stored_warnings(by_table[t.name]))
+                                for n, t, (first, later) in zip(names, schema.tables, made,
+                                                                strict=True)})
+            return assemble_ddl(whole, dict(zip(names, made, strict=True)))
+
+        # The DDL is made by a child while this process makes the docs: the two take about
+        # as long, and only the finished script comes back (not the parts: each process
+        # stores what it made). The docs stay here as they cost a little more, and the
+        # child's first touch of each object it reads costs it a copy of the page.
+        theirs = Forked(ddl, forked.worth_a_child(len(schema.tables)))
+        try:
+            ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
+            pages = dict(zip(names, [table_page(t, ctx) for t in schema.tables], strict=True))
+            write_pages(place, {keys[n]: page for n, page in pages.items()})
+            docs = assemble_docs(whole, pages)
+            retain(whole, keys, ctx, pages)
+        except BaseException:
+            theirs.abandon()
+            raise
+        return Build({"schema.sql": theirs.result(), "schema.md": docs},
+                     collect_warnings(whole, {name_of(q): w for q, w in by_table.items()}),
+                     len(schema.tables))
+
+
+def _whole_and_keys(root: Path, sources: Sequence[tuple[str, str]],
+                    files: Sequence[ParsedFile], salt: str
+                    ) -> tuple[Path, Whole, dict[Name, bytes]] | None:
+    """The store's place, the whole schema and the tables' keys; the store started with the
+    files' facts and the schema's shape. None: objects only a full build handles."""
     from compiler.load import source_key
 
     facts = [file_facts(f) for f in files]
@@ -318,33 +373,6 @@ def first_build(root: Path, sources: Sequence[tuple[str, str]], files: Sequence[
     file_keys = [source_key(name, text) for name, text in sources]
     making = TableKeys(whole, salt)
     keys = making.of(whole)
-    names = [name_of(t.name) for t in schema.tables]
-
-    def ddl() -> bytes:
-        """Every table's steps in the DDL, stored (with its warnings) with the rest of what a
-        rebuild reads, and the DDL."""
-        write_new_store(place, dict(zip(file_keys, facts, strict=True)))
-        write_shape(place, Shape.of(file_keys, whole, making, keys))
-        made = table_steps(schema.tables, whole.later)
-        write_steps(place, {keys[n]: (first, later, stored_warnings(by_table[t.name]))
-                            for n, t, (first, later) in zip(names, schema.tables, made,
-                                                            strict=True)})
-        return assemble_ddl(whole, dict(zip(names, made, strict=True)))
-
-    # The DDL is made by a child while this process makes the docs: the two take about as
-    # long, and only the finished script comes back (not the parts: each process stores what
-    # it made). The docs stay here as they cost a little more, and the child's first touch of
-    # each object it reads costs it a copy of the page.
-    theirs = Forked(ddl, forked.worth_a_child(len(schema.tables)))
-    try:
-        ctx = Context(schema, whole.anchors.tables, whole.anchors.types)
-        pages = dict(zip(names, [table_page(t, ctx) for t in schema.tables], strict=True))
-        write_pages(place, {keys[n]: page for n, page in pages.items()})
-        docs = assemble_docs(whole, pages)
-        retain(facts, whole, making, keys, ctx, pages)
-    except BaseException:
-        theirs.abandon()
-        raise
-    return Build({"schema.sql": theirs.result(), "schema.md": docs},
-                 collect_warnings(whole, {name_of(q): w for q, w in by_table.items()}),
-                 len(schema.tables))
+    write_new_store(place, dict(zip(file_keys, facts, strict=True)))
+    write_shape(place, Shape.of(file_keys, whole, making, keys))
+    return place, whole, keys

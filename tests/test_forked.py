@@ -37,3 +37,10 @@ def test_an_abandoned_child_is_stopped_at_once() -> None:
     started = time.monotonic()
     made.abandon()
     assert time.monotonic() - started < 10
+
+
+def test_bytes_come_back_as_they_were_made() -> None:
+    # a finished output is handed back without pickling: whatever its first bytes are
+    data = b"raw\n" + bytes(range(256)) * 20_000
+    assert Forked(lambda: data).result() == data
+    assert Forked(lambda: b"").result() == b""
