@@ -50,12 +50,11 @@ def er_parts(table: ir.Table) -> tuple[tuple[str, ...], tuple[str, ...]]:
     unique = unique_columns(table)
     lines.append(f"{_mermaid_entity(table.name)} {{")
     for column in table.columns:
-        written = type_name(column)
-        marks = [k for k, on in (("PK", column.name in pk), ("FK", column.name in fk_columns),
-                                 ("UK", column.name in unique)) if on]
-        line = f"    {_mermaid_attribute(written)} {_mermaid_attribute(column.name)}"
-        if marks:
-            line += " " + ", ".join(marks)
+        name = column.name
+        line = f"    {_mermaid_attribute(type_name(column))} {_mermaid_attribute(name)}"
+        if name in pk or name in fk_columns or name in unique:
+            line += " " + ", ".join([k for k, on in (("PK", name in pk), ("FK", name in fk_columns),
+                                                     ("UK", name in unique)) if on])
         if column.deprecated is not None:
             line += ' "deprecated"'
         lines.append(line)

@@ -317,9 +317,12 @@ def _column_row(column: ir.Column, facts: _KeyFacts, ctx: Context) -> _Line:
     if column.comment:
         description.append(column.comment.strip())
 
-    cells = (code_span(column.name), ctx.type_text(column), "yes" if column.nullable else "no",
-             default, ", ".join(keys), "<br>".join(description))
-    return " | ".join([table_cell(c) for c in cells])
+    cells = [code_span(column.name), ctx.type_text(column), "yes" if column.nullable else "no",
+             default, ", ".join(keys), "<br>".join(description)]
+    joined = "".join(cells)
+    if "|" in joined or "\n" in joined:  # rare: most rows need no escaping (one check a row)
+        return " | ".join([table_cell(c) for c in cells])
+    return " | ".join([c.strip() for c in cells])
 
 
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\s*\(")
