@@ -120,14 +120,23 @@ def read_parts(store: Path) -> dict[bytes, TableParts] | None:
 def write_steps(place: Path, steps: dict[bytes, tuple[*TableSteps, bytes]]) -> None:
     """Every shard of steps, from each table's (first, later, warnings) by key."""
     for i, shard in _changed_shards(steps, None, "parts"):
-        cache.write_bytes(_shard_path(place, "steps", i), marshal.dumps(shard))
+        _write_steps_shard(place, i, shard)
 
 
 def write_pages(place: Path, pages: dict[bytes, TablePage]) -> None:
     """Every shard of pages, from the page of every table (by key)."""
     for i, shard in _changed_shards(pages, None, "parts"):
-        cache.write_bytes(_shard_path(place, "pages", i),
-                          marshal.dumps({key: tuple(page) for key, page in shard.items()}))
+        _write_pages_shard(place, i, shard)
+
+
+def _write_steps_shard(place: Path, i: int, steps: dict[bytes, tuple[*TableSteps, bytes]]
+                       ) -> None:
+    cache.write_bytes(_shard_path(place, "steps", i), marshal.dumps(steps))
+
+
+def _write_pages_shard(place: Path, i: int, pages: dict[bytes, TablePage]) -> None:
+    cache.write_bytes(_shard_path(place, "pages", i),
+                      marshal.dumps({key: tuple(page) for key, page in pages.items()}))
 
 
 def write_store(place: Path, store: Store, old: Store) -> None:
@@ -135,10 +144,9 @@ def write_store(place: Path, store: Store, old: Store) -> None:
     for i, shard in _changed_shards(store.facts, old.facts, "facts"):
         cache.write(_shard_path(place, "facts", i), shard)
     for i, parts in _changed_shards(store.parts, old.parts, "parts"):
-        cache.write_bytes(_shard_path(place, "steps", i), marshal.dumps(
-            {key: (p.first, p.later, p.warnings) for key, p in parts.items()}))
-        cache.write_bytes(_shard_path(place, "pages", i), marshal.dumps(
-            {key: tuple(p.page) for key, p in parts.items()}))
+        _write_steps_shard(place, i, {key: (p.first, p.later, p.warnings)
+                                      for key, p in parts.items()})
+        _write_pages_shard(place, i, {key: p.page for key, p in parts.items()})
 
 
 def write_new_store(place: Path, facts: dict[str, FileFacts]) -> None:

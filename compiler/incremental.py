@@ -113,12 +113,10 @@ def table_parts(tables: Sequence[ir.Table], ctx: Context,
 
 
 def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
-    return Build({"schema.sql": assemble_ddl(whole, {n: (p.first, p.later)
-                                                      for n, p in parts.items()}),
-                  "schema.md": assemble_docs(
-        whole, {n: p.page for n, p in parts.items()})},
-        collect_warnings(whole, {n: p.table_warnings() for n, p in parts.items()}),
-        len(whole.tables))
+    ddl = assemble_ddl(whole, {n: (p.first, p.later) for n, p in parts.items()})
+    docs = assemble_docs(whole, {n: p.page for n, p in parts.items()})
+    warnings = collect_warnings(whole, {n: p.table_warnings() for n, p in parts.items()})
+    return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
 
 
 def assemble_ddl(whole: Whole, steps: Mapping[Name, TableSteps]) -> bytes:

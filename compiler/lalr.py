@@ -6,10 +6,10 @@ Contract: `driver(lark, callback_for)` returns `run(text)`, which parses `text` 
 name)` is `callback_for(name, symbols)` (asked once per rule; `symbols` lets a callback be
 made to fit the children of one rule): the same tokens (type, value, start_pos, end_pos) in
 the same order, the same callbacks called with the same children, the same result. Tokens
-carry no line and column: whoever needs them works them out from the offsets (`compiler.parse`
-does so only for the spans it keeps). As in Lark, the children of a
-rule whose name starts with `_` are spliced into its parent's, and such rules get no callback.
-For a text Lark rejects, `run` raises `Rejected` and says nothing more: the caller asks Lark
+carry no line and column: whoever needs them works them out from the offsets
+(`compiler.parse` does so only for the spans it keeps). As in Lark, the children of a rule
+whose name starts with `_` are spliced into its parent's, and such rules get no callback. For
+a text Lark rejects, `run` raises `Rejected` and says nothing more: the caller asks Lark
 itself for the wording. The grammar stays the single source of truth: the driver reads Lark's
 analysed parse table and the lexer Lark built for each parser state, and duplicates neither.
 
@@ -181,8 +181,8 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
 def _shift_and_reduce(actions: dict[int, dict[str, Any]], terminals: set[str]
                       ) -> dict[int, int]:
     """Where a token is shifted into a state whose only action is to reduce a rule of that
-    one token (`name: NAME | DQSTRING`), whatever token follows, do both at once. About a
-    fifth of all tokens are shifted so.
+    one token (`name: NAME | DQSTRING`), whatever token follows, do both at once. Nearly a
+    third of a schema's tokens (names, mostly) are shifted so.
 
     The action becomes (-1, the rule's callback, the state after the rule), and the loop
     pushes the rule's value for the token and goes to that state. Reducing before the next
@@ -227,8 +227,8 @@ def _reduction(rule: Rule, callback_for: CallbackFor) -> Callable[[list[Any]], A
                                 tuple((s.name, s.is_term) for s in rule.expansion))
     if not spliced:
         return callback
-    # written out per rule as one list display, `[c[0], *c[1], c[2]]`: splicing is done for
-    # about a sixth of all reductions, and a loop over the children cost three times as much
+    # written out per rule as one list display, `[c[0], *c[1], c[2]]`, rather than a loop over
+    # the children: about a quarter of all reductions splice
     items = ", ".join(f"*c[{i}]" if i in spliced else f"c[{i}]"
                       for i in range(len(rule.expansion)))
     code = (f"def splice(c):\n    return [{items}]\n" if callback is None
