@@ -6,10 +6,13 @@ import dataclasses
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler import ir
 from compiler.generators import markdown
 from compiler.generators.markdown import GENERATED_LINE, render_markdown
+from compiler.generators.markdown_text import table_cell, table_row
 from compiler.parse import parse_source
 
 Q = ir.QName
@@ -393,3 +396,11 @@ def test_storage_and_row_security_facts_per_table() -> None:
     assert "**Row-level security** enabled: 1 policy (below)" in doc
     assert "- `own`: `for select to public using (owner = current_user)`" in doc
     assert "- `events_touch`: `CREATE TRIGGER events_touch BEFORE insert ON events" in doc
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list(" a|\n\t`b_\\")), max_size=12),
+                min_size=1, max_size=6))
+def test_a_row_escapes_its_cells_as_each_cell_alone_would(cells: list[str]) -> None:
+    # the row checks once for what needs escaping; a cell must come out as `table_cell` makes it
+    assert table_row(cells) == " | ".join(table_cell(c) for c in cells)

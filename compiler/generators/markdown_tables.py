@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from compiler import ir
-from compiler.generators.markdown_text import code_span, prose, table_cell
+from compiler.generators.markdown_text import code_span, prose, table_cell, table_row
 from compiler.names import display
 from compiler.types import BUILTIN, base_of, element_type, short_type
 
@@ -317,12 +317,9 @@ def _column_row(column: ir.Column, facts: _KeyFacts, ctx: Context) -> _Line:
     if column.comment:
         description.append(column.comment.strip())
 
-    cells = [code_span(column.name), ctx.type_text(column), "yes" if column.nullable else "no",
-             default, ", ".join(keys), "<br>".join(description)]
-    joined = "".join(cells)
-    if "|" in joined or "\n" in joined:  # rare: most rows need no escaping (one check a row)
-        return " | ".join([table_cell(c) for c in cells])
-    return " | ".join([c.strip() for c in cells])
+    return table_row([code_span(column.name), ctx.type_text(column),
+                      "yes" if column.nullable else "no", default, ", ".join(keys),
+                      "<br>".join(description)])
 
 
 _CALL = re.compile(r"[A-Za-z_][A-Za-z0-9_$.]*\s*\(")
@@ -377,8 +374,8 @@ def _index_row(index: ir.Index) -> _Line:
     if index.comment:
         notes.append(index.comment.strip())
     keys = code_span(", ".join(_element_text(e) for e in index.elements))
-    cells = (code_span(index.name), keys, "yes" if index.unique else "", "; ".join(notes))
-    return " | ".join([table_cell(c) for c in cells])
+    return table_row([code_span(index.name), keys, "yes" if index.unique else "",
+                      "; ".join(notes)])
 
 
 def _deferral(deferrable: bool, initially_deferred: bool) -> str:

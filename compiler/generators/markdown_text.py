@@ -41,6 +41,16 @@ def table_cell(markdown: str) -> str:
     return markdown.replace("|", "\\|") if "|" in markdown else markdown
 
 
+def table_row(cells: list[str]) -> str:
+    """The cells as one Markdown table row, each made safe by `table_cell`. A large schema's
+    docs are hundreds of thousands of rows, most of which hold neither a pipe nor a line
+    break: those are checked once for the whole row and only stripped."""
+    joined = "".join(cells)
+    if "|" in joined or "\n" in joined:
+        return " | ".join([table_cell(c) for c in cells])
+    return " | ".join([c.strip() for c in cells])
+
+
 _MD_SPECIAL = re.compile(r"([\\`*\[\]<>#])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 
