@@ -20,9 +20,12 @@ import importlib
 import io
 import os
 import pickle
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+
+from compiler.frozen import constructor
 
 T = TypeVar("T")
 
@@ -105,14 +108,8 @@ class _Makers:
             raise AttributeError(key) from None
         if not isinstance(cls, type) or not _eligible(cls) or _key(cls) != key:
             raise AttributeError(key)
-        names = _field_names(cls)
-        # member descriptors set a slot directly: a frozen class's __setattr__ is bypassed
-        namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
-        namespace.update({f"set_{n}": getattr(cls, n).__set__ for n in names})
-        body = "".join(f"    set_{n}(o, {n})\n" for n in names)
-        exec(f"def make({', '.join(names)}):\n    o = new(cls)\n{body}    return o\n",  # noqa: S102
-             namespace)
-        maker: Callable[..., Any] = namespace["make"]
+        # a function of its own (not the shared `frozen.constructor`): pickle finds it by name
+        maker: Callable[..., Any] = _renamed(constructor(cls))
         maker.__qualname__ = f"_makers.{key}"
         maker.__module__ = __name__
         setattr(self, key, maker)
@@ -120,6 +117,10 @@ class _Makers:
 
 
 _makers = _Makers()
+
+
+def _renamed(function: Callable[..., Any]) -> Callable[..., Any]:
+    return types.FunctionType(function.__code__, function.__globals__, function.__name__)
 
 
 def _eligible(cls: type) -> bool:

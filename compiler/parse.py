@@ -31,7 +31,7 @@ from lark import (
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
-from compiler.frozen import replace
+from compiler.frozen import constructor, replace
 from compiler.lalr import Rejected, Symbol, Symbols, driver
 from compiler.objects import trigger_definition
 from compiler.parse_errors import syntax_diagnostic
@@ -254,6 +254,13 @@ def _strip_comments(sql: str) -> str:
 
 
 _NEWLINE = re.compile("\n")
+_new_span: Callable[..., Span] = constructor(Span)  # about 20 spans a table
+_new_qname: Callable[..., ir.QName] = constructor(ir.QName)  # (schema, name)
+
+
+# column options that set a field of the column: the option's kind -> the field
+_COLUMN_FIELDS = {"default": "default", "identity": "identity", "generated": "generated",
+                  "deprecated": "deprecated", "renamed": "renamed_from", "collate": "collation"}
 
 
 class _Builder(ObjectCallbacks):
@@ -277,8 +284,8 @@ class _Builder(ObjectCallbacks):
         starts = self.line_starts
         line = bisect_right(starts, meta.start_pos)
         end_line = bisect_right(starts, meta.end_pos)
-        return Span(self.path, line, meta.start_pos - starts[line - 1] + 1,
-                    end_line, meta.end_pos - starts[end_line - 1] + 1)
+        return _new_span(self.path, line, meta.start_pos - starts[line - 1] + 1,
+                         end_line, meta.end_pos - starts[end_line - 1] + 1)
 
     def _tok_span(self, tok: Token) -> Span:
         return self._span(tok)
@@ -314,8 +321,8 @@ class _Builder(ObjectCallbacks):
         # (name, where it is written): most names (types, referenced tables) need no span,
         # so the declarations that keep one make it with `_span`
         if len(children) == 2:
-            return ir.QName(schema=str(children[0]), name=str(children[1])), meta
-        return ir.QName(name=str(children[0])), meta
+            return _new_qname(str(children[0]), str(children[1])), meta
+        return _new_qname("public", str(children[0])), meta
 
     def column_list(self, children: list[Token]) -> ColumnList:
         return ColumnList(str(c) for c in children)
@@ -337,7 +344,10 @@ class _Builder(ObjectCallbacks):
         return self._slice(meta)
 
     def doc(self, children: list[Token]) -> str | None:
-        text = "\n".join(str(c)[3:].strip() for c in children)
+        if len(children) == 1:  # most descriptions are one line
+            text = children[0][3:].strip()
+        else:
+            text = "\n".join(c[3:].strip() for c in children)
         return text or None  # PostgreSQL stores an empty comment as no comment
 
     # types
@@ -555,25 +565,24 @@ class _Builder(ObjectCallbacks):
     # members and definitions
     @with_meta
     def column(self, meta: Any, c: list[Any]) -> ColumnParts:
-        name_tok, (type_text, serial, _tspan), options = c[0], c[1], c[2:]
-        kw: dict[str, Any] = {"name": str(name_tok), "type": type_text, "serial": serial}
+        name_tok, (type_text, serial, _tspan) = c[0], c[1]
+        kw: dict[str, Any] = {"name": str(name_tok), "type": type_text, "serial": serial,
+                              "span": self._span(name_tok)}
         inline: list[tuple[str, Any, Span]] = []
-        for kind, payload, span in options:
+        not_null = serial  # PostgreSQL makes serial, identity and primary key columns NOT NULL
+        for kind, payload, span in c[2:]:
             if kind == "not_null":
                 kw["nullable"] = False
             elif kind == "null":
                 kw["nullable"] = True
-            elif kind in ("default", "identity", "generated", "deprecated", "renamed"):
-                kw[{"renamed": "renamed_from"}.get(kind, kind)] = payload
-            elif kind == "collate":
-                kw["collation"] = payload
+            elif kind in _COLUMN_FIELDS:
+                kw[_COLUMN_FIELDS[kind]] = payload
+                not_null = not_null or kind == "identity"
             else:
                 inline.append((kind, payload, span))
-        if any(k == "pk" for k, _, _ in inline) or kw.get("identity") or serial:
-            # a primary key implies NOT NULL; so do identity and serial columns in PostgreSQL
-            kw["nullable"] = False if any(k == "pk" for k, _, _ in inline) or kw.get("identity") \
-                or serial else kw.get("nullable", True)
-        kw["span"] = self._tok_span(name_tok)
+                not_null = not_null or kind == "pk"
+        if not_null:
+            kw["nullable"] = False
         return ColumnParts(kw, inline)
 
     def index_def(self, c: list[Any]) -> tuple[str, Any, Span]:

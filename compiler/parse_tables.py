@@ -18,6 +18,7 @@ from lark import Token
 
 from compiler import ir, names
 from compiler.errors import CompileError, Diagnostic, Span
+from compiler.frozen import replace
 
 
 @dataclass(slots=True)
@@ -28,7 +29,11 @@ class ColumnParts:
     inline: list[tuple[str, Any, Span]]  # ("pk"|"unique"|"fk"|"check"|"expect", payload, span)
 
     def column(self) -> ir.Column:
-        return ir.Column(**self.fields)
+        # `replace` sets the slots directly: `ir.Column(**fields)` costs half as much again
+        return replace(_NO_COLUMN, **self.fields)
+
+
+_NO_COLUMN = ir.Column(name="", type="")
 
 
 class ColumnList(tuple[str, ...]):

@@ -1,4 +1,5 @@
-"""`compiler.frozen.replace` must give what `dataclasses.replace` gives, for every IR class."""
+"""`compiler.frozen.replace` must give what `dataclasses.replace` gives, and `constructor` what
+the class itself makes, for every IR class."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 
 from compiler import ir
 from compiler.errors import Span
-from compiler.frozen import replace
+from compiler.frozen import constructor, replace
 from compiler.load import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,3 +48,15 @@ def test_a_field_that_does_not_exist_is_refused() -> None:
         replace(span, nope=1)
     with pytest.raises(dataclasses.FrozenInstanceError):
         replace(span).line = 2  # type: ignore[misc]
+
+
+def test_constructor_makes_what_the_class_makes() -> None:
+    for obj in [*_objects(), Span("a.schema", 1, 2, 3, 4)]:
+        values = [getattr(obj, f.name) for f in dataclasses.fields(obj)]  # type: ignore[arg-type]
+        made = constructor(type(obj))(*values)
+        assert type(made) is type(obj)
+        assert made == obj and hash(made) == hash(obj)
+        assert all(getattr(made, f.name) is getattr(obj, f.name)
+                   for f in dataclasses.fields(obj))  # type: ignore[arg-type]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        constructor(Span)("a.schema", 1, 1, None, None).line = 2  # type: ignore[misc]
