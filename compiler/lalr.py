@@ -240,15 +240,13 @@ def _reduce_through(actions: dict[int, dict[str, Any]], terminals: set[str]) -> 
         return first[1], first[2]
 
     def through(callbacks: list[Callable[[list[Any]], Any] | None]) -> Callable[[Any], Any]:
-        if len(callbacks) == 1:
-            (only,) = callbacks
-            return (lambda value: [value]) if only is None else (lambda value: only([value]))
-
-        def each(value: Any) -> Any:
-            for callback in callbacks:
-                value = [value] if callback is None else callback([value])
-            return value
-        return each
+        # one expression, innermost rule first: `lambda v: f1([[v]])` (None: an inlined rule)
+        code = "v"
+        for i, callback in enumerate(callbacks):
+            code = f"[{code}]" if callback is None else f"f{i}([{code}])"
+        made: Callable[[Any], Any] = eval(  # noqa: S307 - made from the grammar's rules alone
+            f"lambda v: {code}", {f"f{i}": f for i, f in enumerate(callbacks)})
+        return made
 
     changes: list[tuple[dict[str, Any], str, tuple[int, Callable[[Any], Any]]]] = []
     rows = {id(row): row for row in actions.values()}  # states made by `_shift_and_reduce`

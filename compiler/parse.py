@@ -256,6 +256,9 @@ def _strip_comments(sql: str) -> str:
 _NEWLINE = re.compile("\n")
 _new_span: Callable[..., Span] = constructor(Span)  # about 20 spans a table
 _new_qname: Callable[..., ir.QName] = constructor(ir.QName)  # (schema, name)
+# a built-in type written as one word, unqualified -> what `_Builder.type` makes of it (it
+# depends on the word alone); filled as the words are met
+_BARE_BUILTIN_TYPES: dict[str, tuple[str, bool, None]] = {}
 
 
 # column options that set a field of the column: the option's kind -> the field
@@ -354,6 +357,10 @@ class _Builder(ObjectCallbacks):
     @with_meta
     def type(self, meta: Any, children: list[Any]) -> tuple[str, bool, Span | None]:
         (qn, _), rest = children[0], children[1:]
+        if not rest and qn.schema == "public":  # `int`, `text`, `timestamptz`: most columns
+            known_type = _BARE_BUILTIN_TYPES.get(qn.name)
+            if known_type is not None:
+                return known_type
         # user types are spelt as format_type spells them: quoted where PostgreSQL quotes
         words = [names.display(qn)]
         args: tuple[int, ...] = ()
@@ -378,6 +385,8 @@ class _Builder(ObjectCallbacks):
             text = SERIALS[text]
         canon, known = canonical_type(text, args, tz, dims)
         if known:  # nothing for validation to look up: no span, which most types would cost
+            if not rest and qn.schema == "public":
+                _BARE_BUILTIN_TYPES[qn.name] = (canon, serial, None)
             return canon, serial, None
         span = self._span(meta)
         self.out.type_uses.append((canon, span))
