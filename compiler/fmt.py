@@ -122,6 +122,17 @@ def _scan(text: str) -> list[_Comment]:
     return out
 
 
+def _doc_comments(doc: Token) -> list[_Comment]:
+    """The `///` lines of a DOC token (a description's lines and the line breaks between)."""
+    out = []
+    for k, line in enumerate(str(doc).split("\n")):
+        text = line.strip()
+        if text.startswith("///"):
+            column = (doc.column or 1) if k == 0 else len(line) - len(line.lstrip()) + 1
+            out.append(_Comment((doc.line or 1) + k, column, text, True))
+    return out
+
+
 _KINDS = {"table": "table", "enum": "enum", "domain": "domain", "extension": "extension",
           "namespace": "schema", "rows": "rows", "view": "view", "function": "function",
           "procedure": "function", "sequence": "sequence"}
@@ -180,8 +191,7 @@ def _anchors(text: str, parsed: ParsedFile) -> tuple[list[tuple[int, int, Key]],
             at(obj, (f"{kind}_end", i), end=True)
         doc = item.children[0]
         if kind in ("extension", "rows") and isinstance(doc, Tree):  # the IR drops these
-            docs += [_Comment(t.line or 1, t.column or 1, str(t).rstrip(), True)
-                     for t in doc.children if isinstance(t, Token)]
+            docs += [c for t in doc.children if isinstance(t, Token) for c in _doc_comments(t)]
 
     for i, t in enumerate(parsed.tables):
         members: list[tuple[Any, Key]] = [(c.span, ("column", i, c.name)) for c in t.columns]

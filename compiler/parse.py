@@ -193,6 +193,15 @@ def _unquote(tok: Token) -> str:
     return s.lower()
 
 
+def doc_lines(doc: str) -> list[str]:
+    """The text of each `///` line of a DOC token (which also holds the line breaks and the
+    `//` comments after them)."""
+    if "\n" not in doc:
+        return [doc[3:].strip()]
+    lines = [line.strip() for line in doc.split("\n")]
+    return [line[3:].strip() for line in lines if line.startswith("///")]
+
+
 def _message(tok: Token) -> str:
     return str(tok)[1:-1].replace('""', '"')
 
@@ -347,10 +356,7 @@ class _Builder(ObjectCallbacks):
         return self._slice(meta)
 
     def doc(self, children: list[Token]) -> str | None:
-        if len(children) == 1:  # most descriptions are one line
-            text = children[0][3:].strip()
-        else:
-            text = "\n".join(c[3:].strip() for c in children)
+        text = "\n".join(doc_lines(children[0]))
         return text or None  # PostgreSQL stores an empty comment as no comment
 
     # types

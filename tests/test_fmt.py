@@ -417,3 +417,16 @@ def test_grants_merged_from_several_statements_print_as_they_compile() -> None:
     assert [(g.role, g.privileges, g.grantable) for g in compiled.grants] == [
         ("app", ("all",), False), ("app", ("select",), True),
         ("ro", ("insert",), False), ("ro", ("select",), True)]
+
+
+def test_a_description_of_several_lines_keeps_its_lines_and_the_comments_between() -> None:
+    src = ("/// Extension, first line\n  // aside\n\n/// second line\nextension citext\n"
+           "table t {\n  /// Amount,\r\n  // not part of it\n\n  /// in cents\n  a int\n"
+           "  ///\n  b int\n}\n")
+    column_a, column_b = parse_source(src, "x").tables[0].columns
+    assert column_a.comment == "Amount,\nin cents"
+    assert column_b.comment is None  # an empty description is no description
+    # a column's description is printed whole, right above it; the comment goes before it
+    assert format_source(src, "x") == (
+        "/// Extension, first line\n// aside\n\n/// second line\nextension citext\n\n"
+        "table t {\n  // not part of it\n\n  /// Amount,\n  /// in cents\n  a int\n  b int\n}\n")
