@@ -119,4 +119,5 @@ _TERMINAL_WORDS = {
     "_NL": "end of line", "NAME": "a name", "DQSTRING": "a quoted name or message",
     "STRING": "a 'string'", "LPAR": "`(`", "RPAR": "`)`", "LBRACE": "`{`", "RBRACE": "`}`",
     "COMMA": "`,`", "NUMBER": "a number", "SIGNED_INT": "a number", "DOC": "a /// comment",
+    "NOT_NULL": "`not null`",
 }
