@@ -578,8 +578,11 @@ class _Builder(ObjectCallbacks):
         return "table_fk", (name, tuple(cols), target, ref_cols, opts), self._span(meta)
 
     # members and definitions
-    @with_meta
-    def column(self, meta: Any, c: list[Any]) -> ColumnParts:
+    def column_def(self, c: list[Any]) -> ColumnParts:
+        # a name is a Token; a description, before it, is a str or None (an empty one)
+        doc = None
+        if c[0].__class__ is not Token:
+            doc, c = c[0], c[1:]
         name_tok, (type_text, serial, _tspan) = c[0], c[1]
         kw: dict[str, Any] = {"name": str(name_tok), "type": type_text, "serial": serial,
                               "span": self._span(name_tok)}
@@ -598,6 +601,8 @@ class _Builder(ObjectCallbacks):
                 not_null = not_null or kind == "pk"
         if not_null:
             kw["nullable"] = False
+        if doc is not None:
+            kw["comment"] = doc
         return ColumnParts(kw, inline)
 
     def index_def(self, c: list[Any]) -> tuple[str, Any, Span]:
@@ -605,14 +610,6 @@ class _Builder(ObjectCallbacks):
             kind, (unique, parts), span = c[1]
             return kind, (unique, [*parts, Option("comment", c[0])]), span
         return c[0]  # type: ignore[no-any-return]
-
-    def column_def(self, c: list[Any]) -> ColumnParts:
-        if len(c) == 2:
-            col: ColumnParts = c[1]
-            col.fields["comment"] = c[0]
-            return col
-        only: ColumnParts = c[0]
-        return only
 
     @with_meta
     def table(self, meta: Any, c: list[Any]) -> ir.Table:
