@@ -362,11 +362,16 @@ class _Builder(ObjectCallbacks):
     # types
     @with_meta
     def type(self, meta: Any, children: list[Any]) -> tuple[str, bool, Span | None]:
-        (qn, _), rest = children[0], children[1:]
-        if not rest and qn.schema == "public":  # `int`, `text`, `timestamptz`: most columns
-            known_type = _BARE_BUILTIN_TYPES.get(qn.name)
+        if len(children) == 1:  # `int`, `text`, `timestamptz`: most columns
+            known_type = _BARE_BUILTIN_TYPES.get(children[0].value)
             if known_type is not None:
                 return known_type
+        if len(children) > 1 and children[1].__class__ is Token:  # schema.name
+            qn = _new_qname(children[0].value, children[1].value)
+            rest = children[2:]
+        else:
+            qn = _new_qname("public", children[0].value)
+            rest = children[1:]
         # user types are spelt as format_type spells them: quoted where PostgreSQL quotes
         words = [names.display(qn)]
         args: tuple[int, ...] = ()
