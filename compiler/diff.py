@@ -229,10 +229,12 @@ def _comments_for_new(t: ir.Table) -> list[o.Op]:
     if t.comment:
         out.append(o.Comment(object_kind="table", name=t.name, text=t.comment,
                              reason="description"))
-    for c in t.columns:
-        if c.comment and not c.deprecated:
-            out.append(o.Comment(object_kind="column", name=t.name, column=c.name,
-                                 text=c.comment, reason="description"))
+    # copies of one op (`replace` sets the slots directly): a new schema's DDL has a dozen
+    # column descriptions per table, and making each through `__init__` cost twice as much
+    described = [c for c in t.columns if c.comment and not c.deprecated]
+    if described:
+        first = o.Comment(object_kind="column", name=t.name, reason="description")
+        out += [replace(first, column=c.name, text=c.comment) for c in described]
     return out
 
 

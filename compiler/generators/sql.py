@@ -79,10 +79,11 @@ StepText = tuple[int, bool, bool, tuple[str, ...]]
 
 
 def step_text(op: o.Op, verbose: bool = False) -> StepText:
-    pieces = []
-    for i, block in enumerate(op_blocks(op)):
-        lines = [*_comment_lines(op, verbose), *block] if i == 0 else block
-        pieces.append("\n" + "".join("\n" + line for line in lines))
+    blocks = op_blocks(op)
+    # a piece is its lines, each after a newline, after a blank line; the first block's
+    # lines start with the step's comment lines
+    pieces = ["\n\n" + "\n".join([*_comment_lines(op, verbose), *blocks[0]])]
+    pieces += ["\n" + "".join("\n" + line for line in block) for block in blocks[1:]]
     return (int(op.phase), op.transactional, op.isolated, tuple(pieces))
 
 
