@@ -22,11 +22,12 @@ actions are one dict, an inlined rule pushes its children as a plain list, a rul
 token that is reduced whatever follows is reduced as the token is shifted (and a rule of one
 rule, as the goto to it is taken), splicing is one
 list display per rule, and Lark's check of a name against the keywords it also matches is
-remembered per name.
+remembered per name, and the blanks before a token are matched with it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -82,6 +83,10 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
     # looked up on first use, as Lark builds their scanners only then.
     # (match at a position, terminals skipped, callbacks, and the state's actions)
     Lexing = tuple[Callable[[str, int], Any], frozenset[str], dict[str, Any]]
+    ignore = frozenset(lark.lexer_conf.ignore)
+    blanks = [t.pattern.to_regexp() for t in lark.terminals
+              if t.name in ignore and re.fullmatch(t.pattern.to_regexp(), " ")]
+    blank = blanks[0] if len(blanks) == 1 else None  # `%ignore /[ \t\f]+/`
     lexers: dict[int, tuple[Any, ...]] = {}
     built: dict[int, Lexing] = {}
 
@@ -92,7 +97,11 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
             scanner = basic.scanner  # builds basic.callback too
             token_callbacks = {kind: _remembered(f) if isinstance(f, UnlessCallback) else f
                                for kind, f in basic.callback.items()}
-            built[id(basic)] = (_matcher(scanner._mres),
+            mres = scanner._mres
+            if blank is not None and not any(_may_start_blank(t.pattern.to_regexp())
+                                             for t in basic.terminals if t.name not in ignore):
+                mres = [re.compile(f"(?:{blank})?(?:{mre.pattern})", mre.flags) for mre in mres]
+            built[id(basic)] = (_matcher(mres),
                                 basic.ignore_types - token_callbacks.keys(), token_callbacks)
         lexers[state] = (*built[id(basic)], actions[state])
         return lexers[state]
@@ -114,16 +123,16 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
             m = match(text, pos)
             if m is None:
                 raise Rejected(pos)
-            value: str = m[0]
             kind: str = m.lastgroup
-            end = pos + len(value)
+            value: str = m[kind]  # without the blanks before it (`_may_start_blank`)
+            end = m.end()
             if kind in skip:
                 pos = end
                 continue
             token = new(Token, value)
             token.type = kind
             token.value = value
-            token.start_pos = pos
+            token.start_pos = end - len(value)
             token.end_pos = end
             pos = end
             if kind in token_callbacks:
@@ -315,6 +324,22 @@ def _remembered(unless: UnlessCallback) -> Callable[[Token], Token]:
         return token
 
     return check
+
+
+def _may_start_blank(pattern: str) -> bool:
+    """Whether a terminal could match text that starts with a blank (` `, tab, form feed),
+    tried on a blank followed by each kind of character the grammar's terminals start with.
+
+    Where none of a state's terminals could, its lexer matches the blanks before a token
+    together with the token: `(?:[ \t\f]+)?` before its expression, and the token is the
+    group that matched. Blanks are a third of a schema's matches, and each was a turn of the
+    loop to be skipped. Where one could (`SQL_CHUNK`: text inside parentheses, blanks
+    included), the state's lexer is Lark's, unchanged: a blank there may start a token. Only
+    the loop's turns change; the tokens are the same (`tests/test_lalr.py` compares them
+    with Lark's for any text)."""
+    compiled = re.compile(pattern)
+    return any(compiled.match(blank + then) for blank in " \t\f"
+               for then in ("", "x", "1", "(", ")", "'", '"', "/", "\n", " ", "$", "-", "."))
 
 
 def _matcher(mres: list[Any]) -> Callable[[str, int], Any]:
