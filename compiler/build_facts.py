@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from compiler import ir
-from compiler.frozen import replace
+from compiler.frozen import constructor, replace
 from compiler.generators.markdown_text import anchor_slug
 from compiler.names import display, too_long
 from compiler.order import creation_order
@@ -81,22 +81,29 @@ def _simple(f: ParsedFile) -> bool:
 
 def _table_facts(t: ir.Table, source: bytes) -> TableFacts:
     types: set[str] = set()
-    for c in t.columns:
-        base = base_of(c.type)
+    for type_text in {c.type for c in t.columns}:
+        base = base_of(type_text)
         if base not in BUILTIN:
-            types |= {base, element_type(c.type)}
-    relations = [t.name.name, *(ix.name for ix in t.indexes), *(u.name for u in t.uniques)]
+            types |= {base, element_type(type_text)}
+    schema = t.name.schema
+    relations = [(schema, t.name.name), *((schema, ix.name) for ix in t.indexes),
+                 *((schema, u.name) for u in t.uniques)]
     if t.primary_key:
-        relations.append(t.primary_key.name)
-    return TableFacts(
-        name=name_of(t.name),
-        source=hashlib.blake2b(source + b"\0" + (t.section or "").encode() + b"\0"
-                               + str(t.section is None).encode(), digest_size=16).digest(),
-        foreign_keys=tuple((fk.name, name_of(fk.ref_table)) for fk in t.foreign_keys),
-        parents=tuple(name_of(p) for p in (*t.inherits, *((t.partition_of,) if t.partition_of
-                                                         else ()))),
-        relations=tuple((t.name.schema, r) for r in relations), types=tuple(sorted(types)),
-        slug=anchor_slug(str(t.name)), long_name=too_long(t.name.name))
+        relations.append((schema, t.primary_key.name))
+    parents = tuple(name_of(p) for p in t.inherits)
+    if t.partition_of:
+        parents += (name_of(t.partition_of),)
+    return _new_table_facts(
+        (schema, t.name.name),
+        hashlib.blake2b(source + b"\0" + (t.section or "").encode() + b"\0"
+                        + (b"True" if t.section is None else b"False"), digest_size=16).digest(),
+        tuple([(fk.name, (fk.ref_table.schema, fk.ref_table.name)) for fk in t.foreign_keys]),
+        parents, tuple(relations), tuple(sorted(types)), anchor_slug(str(t.name)),
+        too_long(t.name.name))
+
+
+# (name, source, foreign_keys, parents, relations, types, slug, long_name): one a table
+_new_table_facts: Callable[..., TableFacts] = constructor(TableFacts)
 
 
 def name_of(q: ir.QName) -> Name:

@@ -64,7 +64,10 @@ def prose(name: str) -> str:
 
 
 def anchor_slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "x"
+    return _NOT_SLUG.sub("-", name.lower()).strip("-") or "x"
+
+
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 class Anchors:
