@@ -186,18 +186,12 @@ def _tokens_a_tree_drops(lark: Lark, grammar: str) -> set[str]:
 # --- lowering --------------------------------------------------------------------------------
 
 
-def _unquote(tok: Token) -> str:
-    s: str = tok.value
-    if tok.type == "DQSTRING":
-        return s[1:-1].replace('""', '"')
-    return s.lower()
-
-
 def doc_lines(doc: str) -> list[str]:
     """The text of each `///` line of a DOC token (which also holds the line breaks and the
     `//` comments after them)."""
-    if "\n" not in doc:
-        return [doc[3:].strip()]
+    first, _, rest = doc.partition("\n")
+    if "///" not in rest:  # one line: the rest is line breaks (and comments)
+        return [first[3:].strip()]
     lines = [line.strip() for line in doc.split("\n")]
     return [line[3:].strip() for line in lines if line.startswith("///")]
 
@@ -317,7 +311,11 @@ class _Builder(ObjectCallbacks):
     # leaves
     def name(self, children: list[Token]) -> Token:
         tok = children[0]
-        value = _unquote(tok)
+        value = tok.value
+        if tok.type == "DQSTRING":
+            value = value[1:-1].replace('""', '"')
+        else:
+            value = value.lower()  # PostgreSQL folds unquoted names
         # most names are already lower case: copying a Token is costly in a large schema
         if value == tok.value:
             return tok
