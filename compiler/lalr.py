@@ -248,14 +248,17 @@ def _reduce_through(actions: dict[int, dict[str, Any]], terminals: set[str]) -> 
             return None
         return first[1], first[2]
 
+    made: dict[tuple[Any, ...], Callable[[Any], Any]] = {}  # many gotos take the same rules
+
     def through(callbacks: list[Callable[[list[Any]], Any] | None]) -> Callable[[Any], Any]:
-        # one expression, innermost rule first: `lambda v: f1([[v]])` (None: an inlined rule)
-        code = "v"
-        for i, callback in enumerate(callbacks):
-            code = f"[{code}]" if callback is None else f"f{i}([{code}])"
-        made: Callable[[Any], Any] = eval(  # noqa: S307 - made from the grammar's rules alone
-            f"lambda v: {code}", {f"f{i}": f for i, f in enumerate(callbacks)})
-        return made
+        if tuple(callbacks) not in made:
+            # one expression, innermost rule first: `lambda v: f1([[v]])` (None: inlined)
+            code = "v"
+            for i, callback in enumerate(callbacks):
+                code = f"[{code}]" if callback is None else f"f{i}([{code}])"
+            made[tuple(callbacks)] = eval(  # noqa: S307 - made from the grammar's rules alone
+                f"lambda v: {code}", {f"f{i}": f for i, f in enumerate(callbacks)})
+        return made[tuple(callbacks)]
 
     changes: list[tuple[dict[str, Any], str, tuple[int, Callable[[Any], Any]]]] = []
     rows = {id(row): row for row in actions.values()}  # states made by `_shift_and_reduce`
