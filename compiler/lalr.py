@@ -20,9 +20,9 @@ pairs and `rule.origin.name` per reduction, and a tree node made and then splice
 `_rule`. Here the lexer and the parser share one loop and its local variables, each state's
 actions are one dict, an inlined rule pushes its children as a plain list, a rule of one
 token that is reduced whatever follows is reduced as the token is shifted (and a rule of one
-rule, as the goto to it is taken), splicing is one
-list display per rule, and Lark's check of a name against the keywords it also matches is
-remembered per name, and the blanks before a token are matched with it.
+rule, as the goto to it is taken), splicing is one list display per rule, Lark's check of a
+name against the keywords it also matches is remembered per name, and the blanks before a
+token are matched with it.
 """
 
 from __future__ import annotations

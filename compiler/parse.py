@@ -394,8 +394,8 @@ class _Builder(ObjectCallbacks):
             text = SERIALS[text]
         canon, known = canonical_type(text, args, tz, dims)
         if known:  # nothing for validation to look up: no span, which most types would cost
-            if not rest and qn.schema == "public":
-                _BARE_BUILTIN_TYPES[qn.name] = (canon, serial, None)
+            if len(children) == 1:
+                _BARE_BUILTIN_TYPES[children[0].value] = (canon, serial, None)
             return canon, serial, None
         span = self._span(meta)
         self.out.type_uses.append((canon, span))
