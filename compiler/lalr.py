@@ -12,6 +12,8 @@ whose name starts with `_` are spliced into its parent's, and such rules get no 
 a text Lark rejects, `run` raises `Rejected` and says nothing more: the caller asks Lark
 itself for the wording. The grammar stays the single source of truth: the driver reads Lark's
 analysed parse table and the lexer Lark built for each parser state, and duplicates neither.
+`blanks_after` (the characters a `run` parses before it matches blanks with tokens; tests
+set it) changes how the lexers are built, never what they find.
 
 Why: at 10,000 tables parsing is most of a cold build, and much of the parse was Lark's
 per-token machinery rather than its regular expressions or the lowering: a generator per
@@ -48,7 +50,8 @@ class Rejected(Exception):
     """The text is not in the language (no token matches, or no action for a token)."""
 
 
-def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
+def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = None
+           ) -> Callable[[str], Any]:
     frontend: Any = lark.parser
     lexer = frontend.lexer
     if not isinstance(lexer, ContextualLexer) or not lark.options.keep_all_tokens \
@@ -80,46 +83,56 @@ def driver(lark: Lark, callback_for: CallbackFor) -> Callable[[str], Any]:
     _reduce_through(actions, terminals)
 
     # Each state's lexer as Lark built it (states that accept the same terminals share one),
-    # looked up on first use, as Lark builds their scanners only then.
+    # looked up on first use, as Lark builds their scanners only then; or that lexer matching
+    # the blanks before a token with it (`_may_start_blank`), once this process has parsed
+    # enough text to pay for compiling each state's expression again (`_BLANKS_PAY_AFTER`).
     # (match at a position, terminals skipped, callbacks, and the state's actions)
     Lexing = tuple[Callable[[str, int], Any], frozenset[str], dict[str, Any]]
     ignore = frozenset(lark.lexer_conf.ignore)
     blanks = [t.pattern.to_regexp() for t in lark.terminals
               if t.name in ignore and re.fullmatch(t.pattern.to_regexp(), " ")]
     blank = blanks[0] if len(blanks) == 1 else None  # `%ignore /[ \t\f]+/`
-    lexers: dict[int, tuple[Any, ...]] = {}
-    built: dict[int, Lexing] = {}
+    lexers: dict[bool, dict[int, tuple[Any, ...]]] = {False: {}, True: {}}
+    built: dict[tuple[int, bool], Lexing] = {}
+    parsed = 0  # characters, in this process
 
-    def state_lexer(state: int) -> tuple[Any, ...]:
+    def state_lexer(state: int, with_blanks: bool) -> tuple[Any, ...]:
         basic = lexer.lexers[lexes_as.get(state, state)]
         assert isinstance(basic, BasicLexer)
-        if id(basic) not in built:
+        if (id(basic), False) not in built:
             scanner = basic.scanner  # builds basic.callback too
-            token_callbacks = {kind: _remembered(f) if isinstance(f, UnlessCallback) else f
-                               for kind, f in basic.callback.items()}
-            mres = scanner._mres
+            token_callbacks = {kind: _remembered(f) if isinstance(f, UnlessCallback)
+                               else f for kind, f in basic.callback.items()}
+            built[id(basic), False] = (_matcher(scanner._mres),
+                                       basic.ignore_types - token_callbacks.keys(),
+                                       token_callbacks)
+        if with_blanks and (id(basic), True) not in built:
+            _, skip, token_callbacks = built[id(basic), False]
+            mres = basic.scanner._mres
             if blank is not None and not any(_may_start_blank(t.pattern.to_regexp())
                                              for t in basic.terminals if t.name not in ignore):
                 mres = [re.compile(f"(?:{blank})?(?:{mre.pattern})", mre.flags) for mre in mres]
-            built[id(basic)] = (_matcher(mres),
-                                basic.ignore_types - token_callbacks.keys(), token_callbacks)
-        lexers[state] = (*built[id(basic)], actions[state])
-        return lexers[state]
+            built[id(basic), True] = (_matcher(mres), skip, token_callbacks)
+        lexing = lexers[with_blanks][state] = (*built[id(basic), with_blanks], actions[state])
+        return lexing
 
     new = str.__new__
-    ignore = frozenset(lark.lexer_conf.ignore)
 
     def run(text: str) -> Any:
+        nonlocal parsed
         n = len(text)
+        with_blanks = parsed >= (_BLANKS_PAY_AFTER if blanks_after is None else blanks_after)
+        parsed += n
+        state_lexers = lexers[with_blanks]
         pos = 0
         state = start_state
         state_stack = [state]
         value_stack: list[Any] = []
         while pos < n:
             try:
-                match, skip, token_callbacks, row = lexers[state]
+                match, skip, token_callbacks, row = state_lexers[state]
             except KeyError:
-                match, skip, token_callbacks, row = state_lexer(state)
+                match, skip, token_callbacks, row = state_lexer(state, with_blanks)
             m = match(text, pos)
             if m is None:
                 raise Rejected(pos)
@@ -327,6 +340,11 @@ def _remembered(unless: UnlessCallback) -> Callable[[Token], Token]:
         return token
 
     return check
+
+
+# The lexers that match blanks with tokens take about 25 ms to compile in a process and save
+# about 20 µs a table: they are used from the first text after this many characters.
+_BLANKS_PAY_AFTER = 1_000_000
 
 
 def _may_start_blank(pattern: str) -> bool:

@@ -36,7 +36,7 @@ def _lark() -> Lark:
     return lark
 
 
-def _tree_driver() -> Any:
+def _tree_driver(blanks_after: int | None = None) -> Any:
     """The driver with callbacks that build the tree Lark builds, and collect the tokens."""
     seen: list[Token] = []
 
@@ -47,7 +47,7 @@ def _tree_driver() -> Any:
 
         return build
 
-    return driver(_lark(), callback_for), seen
+    return driver(_lark(), callback_for, blanks_after), seen
 
 
 def _lark_tokens(text: str) -> list[tuple[Any, ...]]:
@@ -55,7 +55,13 @@ def _lark_tokens(text: str) -> list[tuple[Any, ...]]:
 
 
 def _same_as_lark(text: str) -> None:
-    run, seen = _tree_driver()
+    # with Lark's lexers (a small parse), and with those that match blanks with tokens
+    _same_as_lark_with(text, None)
+    _same_as_lark_with(text, 0)
+
+
+def _same_as_lark_with(text: str, blanks_after: int | None) -> None:
+    run, seen = _tree_driver(blanks_after)
     try:
         expected = _lark().parse(text)
     except UnexpectedInput:
