@@ -94,10 +94,10 @@ def _table_facts(t: ir.Table, source: bytes) -> TableFacts:
     if t.partition_of:
         parents += (name_of(t.partition_of),)
     return _new_table_facts(
-        (schema, t.name.name),
+        name_of(t.name),
         hashlib.blake2b(source + b"\0" + (t.section or "").encode() + b"\0"
                         + (b"True" if t.section is None else b"False"), digest_size=16).digest(),
-        tuple([(fk.name, (fk.ref_table.schema, fk.ref_table.name)) for fk in t.foreign_keys]),
+        tuple([(fk.name, name_of(fk.ref_table)) for fk in t.foreign_keys]),
         parents, tuple(relations), tuple(sorted(types)), anchor_slug(str(t.name)),
         too_long(t.name.name))
 

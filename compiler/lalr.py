@@ -95,6 +95,7 @@ def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = Non
     lexers: dict[bool, dict[int, tuple[Any, ...]]] = {False: {}, True: {}}
     built: dict[tuple[int, bool], Lexing] = {}
     parsed = 0  # characters, in this process
+    pay_after = _BLANKS_PAY_AFTER if blanks_after is None else blanks_after
 
     def state_lexer(state: int, with_blanks: bool) -> tuple[Any, ...]:
         basic = lexer.lexers[lexes_as.get(state, state)]
@@ -121,7 +122,7 @@ def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = Non
     def run(text: str) -> Any:
         nonlocal parsed
         n = len(text)
-        with_blanks = parsed >= (_BLANKS_PAY_AFTER if blanks_after is None else blanks_after)
+        with_blanks = parsed >= pay_after
         parsed += n
         state_lexers = lexers[with_blanks]
         pos = 0
