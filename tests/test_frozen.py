@@ -60,3 +60,22 @@ def test_constructor_makes_what_the_class_makes() -> None:
                    for f in dataclasses.fields(obj))  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         constructor(Span)("a.schema", 1, 1, None, None).line = 2  # type: ignore[misc]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Base:
+    a: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _Derived(_Base):
+    b: str = "b"
+
+
+def test_a_subclass_is_made_and_copied_like_the_class_makes_it() -> None:
+    # a subclass has its bases' slots as well as its own: it cannot be filled as a twin
+    made = constructor(_Derived)(1, "x")
+    assert type(made) is _Derived and made == _Derived(a=1, b="x")
+    assert replace(made, b="y") == _Derived(a=1, b="y")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.a = 2  # type: ignore[misc]
