@@ -120,7 +120,8 @@ _makers = _Makers()
 
 
 def _renamed(function: Callable[..., Any]) -> Callable[..., Any]:
-    return types.FunctionType(function.__code__, function.__globals__, function.__name__)
+    return types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                              function.__defaults__)
 
 
 def _eligible(cls: type) -> bool:

@@ -3,8 +3,8 @@ without most of its cost; `constructor(cls)`: the class's constructor, positiona
 
 Contract: the same result as `dataclasses.replace(obj, **changes)` (a new object, the
 changed fields set, the others shared), and a `TypeError` for a name that is not a field.
-`constructor(cls)(*values)` is `cls(*values)` with a value for every field, in order, for a
-slots dataclass without `__post_init__`; nothing is checked.
+`constructor(cls)(...)` is `cls(...)` (fields by position or by name, defaults as the class
+has them) for a slots dataclass without `__post_init__`; no type is checked.
 
 Why: `dataclasses.replace` looks the fields up on every call and builds the copy through the
 generated `__init__`, which sets each field of a frozen class with `object.__setattr__`:
@@ -67,13 +67,34 @@ def _copier(cls: type) -> Callable[[Any, dict[str, Any]], Any]:
 
 @functools.cache
 def constructor(cls: type[T]) -> Callable[..., T]:
-    """Made once per class: a function that fills a new object and gives it the class. Used
-    where objects are made by the hundred thousand: spans in the parser, and the cache's
-    reading."""
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    """Made once per class: a function that fills a new object and gives it the class. It
+    takes the fields as `cls` does (by position or by name; those with a default may be
+    left out). Used where objects are made by the hundred thousand: spans and tables in the
+    parser, and the cache's reading."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    names = [f.name for f in fields]
     namespace = _filling(cls, names)
-    body = "".join(namespace["store"](n, n) for n in names)
-    exec(f"def make({', '.join(names)}):\n    o = new(made_as)\n{body}"  # noqa: S102
+    params, body = [], []
+    defaulted = False  # a field with a default came before
+    for f in fields:
+        if f.default is not dataclasses.MISSING:
+            defaulted = True
+            namespace[f"default_{f.name}"] = f.default
+            params.append(f"{f.name}=default_{f.name}")
+        elif f.default_factory is not dataclasses.MISSING:
+            defaulted = True
+            namespace[f"factory_{f.name}"] = f.default_factory
+            params.append(f"{f.name}=missing")
+            body.append(f"    if {f.name} is missing:\n        {f.name} = factory_{f.name}()\n")
+        elif defaulted:  # a required field after one with a default (kw_only classes)
+            params.append(f"{f.name}=missing")
+            body.append(f"    if {f.name} is missing:\n"
+                        f"        raise TypeError('missing argument: {f.name}')\n")
+        else:
+            params.append(f.name)
+        body.append(namespace["store"](f.name, f.name))
+    namespace["missing"] = dataclasses.MISSING
+    exec(f"def make({', '.join(params)}):\n    o = new(made_as)\n{''.join(body)}"  # noqa: S102
          f"{namespace['finish']}    return o\n", namespace)
     make: Callable[..., T] = namespace["make"]
     return make

@@ -259,6 +259,7 @@ def _strip_comments(sql: str) -> str:
 _NEWLINE = re.compile("\n")
 _new_span: Callable[..., Span] = constructor(Span)  # about 20 spans a table
 _new_qname: Callable[..., ir.QName] = constructor(ir.QName)  # (schema, name)
+_new_index_element: Callable[..., ir.IndexElement] = constructor(ir.IndexElement)
 # a built-in type written as one word, unqualified -> what `_Builder.type` makes of it (it
 # depends on the word alone); filled as the words are met
 _BARE_BUILTIN_TYPES: dict[str, tuple[str, bool, None]] = {}
@@ -544,8 +545,8 @@ class _Builder(ObjectCallbacks):
             key, val = opt[0], opt[1]
             kw[{"collate": "collation", "desc": "descending"}.get(key, key)] = val
         if isinstance(head, Token):
-            return ir.IndexElement(column=str(head), **kw)
-        return ir.IndexElement(expression=str(head), **kw)
+            return _new_index_element(column=str(head), **kw)
+        return _new_index_element(expression=str(head), **kw)
 
     def index_elements(self, c: list[ir.IndexElement]) -> tuple[ir.IndexElement, ...]:
         return tuple(c)

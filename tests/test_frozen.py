@@ -62,20 +62,32 @@ def test_constructor_makes_what_the_class_makes() -> None:
         constructor(Span)("a.schema", 1, 1, None, None).line = 2  # type: ignore[misc]
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class _Base:
-    a: int
+    a: int = 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class _Derived(_Base):
-    b: str = "b"
+    b: str  # required, after a field with a default (as in the migration's ops)
 
 
 def test_a_subclass_is_made_and_copied_like_the_class_makes_it() -> None:
     # a subclass has its bases' slots as well as its own: it cannot be filled as a twin
-    made = constructor(_Derived)(1, "x")
+    made = constructor(_Derived)(1, "x")  # every field, in order, as the cache's reading does
     assert type(made) is _Derived and made == _Derived(a=1, b="x")
     assert replace(made, b="y") == _Derived(a=1, b="y")
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.a = 2  # type: ignore[misc]
+
+
+def test_constructor_takes_fields_by_name_with_the_class_defaults() -> None:
+    for obj in _objects():
+        fields = dataclasses.fields(obj)  # type: ignore[arg-type]
+        given = {f.name: getattr(obj, f.name) for f in fields
+                 if f.default is dataclasses.MISSING or getattr(obj, f.name) != f.default}
+        made = constructor(type(obj))(**given)
+        assert made == obj and type(made) is type(obj)
+    with pytest.raises(TypeError):
+        constructor(_Derived)(a=1)  # `b` is required, though it comes after a default
+    assert constructor(_Derived)(b="x") == _Derived(b="x")
