@@ -617,24 +617,34 @@ class _Builder(ObjectCallbacks):
 
     @with_meta
     def table(self, meta: Any, c: list[Any]) -> ir.Table:
-        kinds = [x for x in c if isinstance(x, _TableKind)]
-        c = [x for x in c if not isinstance(x, _TableKind)]
-        (qn, where), members = c[0], c[1:]
-        for m in members:
-            if isinstance(m, tuple) and m and m[0] == "trigger":
+        # one pass, by class: most members are columns, and a table has a dozen or more
+        kinds: list[_TableKind] = []
+        head: tuple[ir.QName, Any] | None = None  # the name, the first child not a kind
+        members: list[Any] = []
+        for m in c:
+            cls = m.__class__
+            if cls is ColumnParts:
+                members.append(m)
+            elif cls is _TableKind:
+                kinds.append(m)
+            elif head is None:
+                head = m
+            elif cls is not tuple or not m or m[0] not in ("trigger", "policy", "rls"):
+                members.append(m)
+            elif m[0] == "trigger":
                 constraint, name, timing, clause, comment = m[1]
                 self.out.triggers.append(ir.Trigger(
-                    table=qn, name=name, span=m[2], comment=comment,
-                    definition=trigger_definition(qn, name, timing, clause, constraint)))
-            elif isinstance(m, tuple) and m and m[0] == "policy":
-                self.out.policies.append(ir.Policy(table=qn, span=m[2], **m[1]))
-            elif isinstance(m, tuple) and m and m[0] == "rls":
+                    table=head[0], name=name, span=m[2], comment=comment,
+                    definition=trigger_definition(head[0], name, timing, clause, constraint)))
+            elif m[0] == "policy":
+                self.out.policies.append(ir.Policy(table=head[0], span=m[2], **m[1]))
+            else:
                 flag: dict[str, Any] = {m[1]: True}
                 kinds.append(_TableKind(**flag))
-        members = [m for m in members if not (isinstance(m, tuple) and m
-                                              and m[0] in ("trigger", "policy", "rls"))]
+        assert head is not None  # the grammar puts a name in every table
+        qn, where = head
         renamed_from = None
-        if members and isinstance(members[0], tuple) and members[0][0] == "renamed":
+        if members and members[0].__class__ is tuple and members[0][0] == "renamed":
             renamed_from = members[0][1]
             members = members[1:]
         table = assemble_table(self.diagnostics, qn, self._span(where), renamed_from, members)
