@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from compiler import ir
+from compiler.frozen import constructor
 from compiler.generators.markdown_text import code_span, prose, table_cell, table_row
 from compiler.names import display
 from compiler.types import BUILTIN, base_of, element_type, short_type
@@ -60,6 +61,10 @@ class TableView:
     triggers: tuple[str, ...]
     policies: tuple[str, ...]
     rows: tuple[RowsView, ...]
+
+
+# made as fast as `compiler.frozen` makes objects: once per table of the document
+_new_table_view: Callable[..., TableView] = constructor(TableView)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +202,7 @@ def type_users(t: ir.Table, ctx: Context) -> list[tuple[str, str]]:
 def table_view(table: ir.Table, ctx: Context) -> TableView:
     comment = (table.comment or "").strip()
     pk = table.primary_key
-    return TableView(
+    return _new_table_view(
         title=prose(str(table.name)),
         anchor=ctx.table_anchor[table.name],
         summary=comment.splitlines()[0] if comment else "",
@@ -277,8 +282,11 @@ class _KeyFacts:
     indexed: set[str]  # some index leads with it, other than the one that made it UNIQUE
 
 
+_new_key_facts: Callable[..., _KeyFacts] = constructor(_KeyFacts)
+
+
 def _column_rows(table: ir.Table, ctx: Context) -> tuple[_Line, ...]:
-    facts = _KeyFacts(
+    facts = _new_key_facts(
         primary=frozenset(table.primary_key.columns if table.primary_key else ()),
         foreign_keys=by_name(table.foreign_keys),
         unique=unique_columns(table),
