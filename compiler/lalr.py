@@ -12,8 +12,9 @@ whose name starts with `_` are spliced into its parent's, and such rules get no 
 a text Lark rejects, `run` raises `Rejected` and says nothing more: the caller asks Lark
 itself for the wording. The grammar stays the single source of truth: the driver reads Lark's
 analysed parse table and the lexer Lark built for each parser state, and duplicates neither.
-`blanks_after` (the characters a `run` parses before it matches blanks with tokens; tests
-set it) changes how the lexers are built, never what they find.
+`blanks_after` (the characters a `run` parses before it matches blanks with tokens and
+looks terminals up by a token's first character; tests set it) changes how the lexers are
+built, never what they find.
 
 Why: at 10,000 tables parsing is most of a cold build, and much of the parse was Lark's
 per-token machinery rather than its regular expressions or the lowering: a generator per
@@ -23,8 +24,9 @@ pairs and `rule.origin.name` per reduction, and a tree node made and then splice
 actions are one dict, an inlined rule pushes its children as a plain list, a rule of one
 token that is reduced whatever follows is reduced as the token is shifted (and a rule of one
 rule, as the goto to it is taken), splicing is one list display per rule, Lark's check of a
-name against the keywords it also matches is remembered per name, and the blanks before a
-token are matched with it.
+name against the keywords it also matches is remembered per name, the blanks before a
+token are matched with it, and only the terminals that can start with a token's first
+character are tried.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ from lark import Lark, Token
 from lark.grammar import Rule
 from lark.lexer import BasicLexer, ContextualLexer, UnlessCallback
 from lark.parsers.lalr_analysis import Shift
+
+from compiler.first_chars import ByFirstChar, first_chars
 
 # What a rule's callback is made from: its name, and the symbols of its children, (name, is
 # a terminal) each. A `_rule` among them is spliced: its own children take its place, so
@@ -83,37 +87,48 @@ def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = Non
     _reduce_through(actions, terminals)
 
     # Each state's lexer as Lark built it (states that accept the same terminals share one),
-    # looked up on first use, as Lark builds their scanners only then; or that lexer matching
-    # the blanks before a token with it (`_may_start_blank`), once this process has parsed
-    # enough text to pay for compiling each state's expression again (`_BLANKS_PAY_AFTER`).
-    # (match at a position, terminals skipped, callbacks, and the state's actions)
-    Lexing = tuple[Callable[[str, int], Any], frozenset[str], dict[str, Any]]
+    # looked up on first use, as Lark builds their scanners only then. Once this process has
+    # parsed enough text to pay for compiling more expressions (`_BLANKS_PAY_AFTER`), that
+    # lexer matches the blanks before a token with it (`_may_start_blank`), and is split by
+    # the character a token starts with (`compiler.first_chars`).
+    # (match functions by first character, whether blanks come first, terminals skipped,
+    # callbacks, and the state's actions)
+    Lexing = tuple[ByFirstChar, bool, frozenset[str], dict[str, Any]]
     ignore = frozenset(lark.lexer_conf.ignore)
     blanks = [t.pattern.to_regexp() for t in lark.terminals
               if t.name in ignore and re.fullmatch(t.pattern.to_regexp(), " ")]
     blank = blanks[0] if len(blanks) == 1 else None  # `%ignore /[ \t\f]+/`
+    blank_chars = "".join(sorted(first_chars(blank) or ())) if blank is not None else ""
     lexers: dict[bool, dict[int, tuple[Any, ...]]] = {False: {}, True: {}}
     built: dict[tuple[int, bool], Lexing] = {}
+    alternations: dict[tuple[str, ...], Callable[[str, int], Any]] = {}
     parsed = 0  # characters, in this process
     pay_after = _BLANKS_PAY_AFTER if blanks_after is None else blanks_after
 
     def state_lexer(state: int, with_blanks: bool) -> tuple[Any, ...]:
         basic = lexer.lexers[lexes_as.get(state, state)]
         assert isinstance(basic, BasicLexer)
-        if (id(basic), False) not in built:
-            scanner = basic.scanner  # builds basic.callback too
+        scanner = basic.scanner  # builds basic.callback too
+        if (id(basic), with_blanks) not in built:
             token_callbacks = {kind: _remembered(f) if isinstance(f, UnlessCallback)
                                else f for kind, f in basic.callback.items()}
-            built[id(basic), False] = (_matcher(scanner._mres),
-                                       basic.ignore_types - token_callbacks.keys(),
-                                       token_callbacks)
-        if with_blanks and (id(basic), True) not in built:
-            _, skip, token_callbacks = built[id(basic), False]
-            mres = basic.scanner._mres
-            if blank is not None and not any(_may_start_blank(t.pattern.to_regexp())
-                                             for t in basic.terminals if t.name not in ignore):
-                mres = [re.compile(f"(?:{blank})?(?:{mre.pattern})", mre.flags) for mre in mres]
-            built[id(basic), True] = (_matcher(mres), skip, token_callbacks)
+            skip = basic.ignore_types - token_callbacks.keys()
+            terminals = [(t.name, t.pattern.to_regexp()) for t in scanner.terminals]
+            flags = scanner.g_regex_flags
+            full = _matcher(scanner._mres)
+            if with_blanks and blank is not None and not any(
+                    _may_start_blank(t.pattern.to_regexp())
+                    for t in basic.terminals if t.name not in ignore):
+                prefix = f"(?:{blank})?"
+                full = _matcher([re.compile(f"{prefix}(?:{mre.pattern})", mre.flags)
+                                 for mre in scanner._mres])
+                by_first = ByFirstChar(terminals, flags, full, prefix, blank_chars,
+                                       alternations)
+                built[id(basic), True] = (by_first, True, skip, token_callbacks)
+            else:
+                by_first = ByFirstChar(terminals, flags, full, made=alternations,
+                                       split=with_blanks)
+                built[id(basic), with_blanks] = (by_first, False, skip, token_callbacks)
         lexing = lexers[with_blanks][state] = (*built[id(basic), with_blanks], actions[state])
         return lexing
 
@@ -131,10 +146,13 @@ def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = Non
         value_stack: list[Any] = []
         while pos < n:
             try:
-                match, skip, token_callbacks, row = state_lexers[state]
+                by_first, blanked, skip, token_callbacks, row = state_lexers[state]
             except KeyError:
-                match, skip, token_callbacks, row = state_lexer(state, with_blanks)
-            m = match(text, pos)
+                by_first, blanked, skip, token_callbacks, row = state_lexer(state, with_blanks)
+            first = text[pos]
+            if blanked and first in blank_chars:  # the token starts after the blanks
+                first = text[pos + 1:pos + 2]
+            m = by_first[first](text, pos)
             if m is None:
                 raise Rejected(pos)
             kind: str = m.lastgroup
@@ -343,8 +361,9 @@ def _remembered(unless: UnlessCallback) -> Callable[[Token], Token]:
     return check
 
 
-# The lexers that match blanks with tokens take about 25 ms to compile in a process and save
-# about 20 µs a table: they are used from the first text after this many characters.
+# The lexers that match blanks with tokens, split by first character, take about 35 ms to
+# compile in a process and save about 40 µs a table: they are used from the first text after
+# this many characters.
 _BLANKS_PAY_AFTER = 1_000_000
 
 
