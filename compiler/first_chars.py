@@ -21,15 +21,19 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from re import _constants as sre
-from re import _parser as sre_parse
 from typing import Any
+
+try:  # `re`'s own modules, private: a Python without them only loses the speed
+    from re import _constants as sre
+    from re import _parser as sre_parse
+except ImportError:  # pragma: no cover - present from Python 3.11 to at least 3.13
+    sre = sre_parse = None
 
 _ASCII = frozenset(chr(i) for i in range(128))
 _DIGITS = frozenset("0123456789")
 _SPACES = frozenset(" \t\n\r\f\v")
 _WORD = frozenset(ch for ch in _ASCII if ch.isalnum() or ch == "_")
-_CATEGORIES = {
+_CATEGORIES = {} if sre is None else {
     sre.CATEGORY_DIGIT: _DIGITS, sre.CATEGORY_NOT_DIGIT: _ASCII - _DIGITS,
     sre.CATEGORY_SPACE: _SPACES, sre.CATEGORY_NOT_SPACE: _ASCII - _SPACES,
     sre.CATEGORY_WORD: _WORD, sre.CATEGORY_NOT_WORD: _ASCII - _WORD,
@@ -41,6 +45,8 @@ class _NotAnalysed(Exception):
 
 
 def first_chars(pattern: str, flags: int = 0) -> frozenset[str] | None:
+    if sre_parse is None:  # pragma: no cover
+        return None
     try:
         parsed = sre_parse.parse(pattern, flags)
         chars, may_be_empty = _sequence(parsed.data,
