@@ -102,6 +102,7 @@ def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = Non
     lexers: dict[bool, dict[int, tuple[Any, ...]]] = {False: {}, True: {}}
     built: dict[tuple[int, bool], Lexing] = {}
     alternations: dict[tuple[str, ...], Callable[[str, int], Any]] = {}
+    callbacks: dict[int, dict[str, Any]] = {}  # a lexer's token callbacks, by id
     parsed = 0  # characters, in this process
     pay_after = _BLANKS_PAY_AFTER if blanks_after is None else blanks_after
 
@@ -110,8 +111,10 @@ def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = Non
         assert isinstance(basic, BasicLexer)
         scanner = basic.scanner  # builds basic.callback too
         if (id(basic), with_blanks) not in built:
-            token_callbacks = {kind: _remembered(f) if isinstance(f, UnlessCallback)
-                               else f for kind, f in basic.callback.items()}
+            if id(basic) not in callbacks:  # shared by both kinds of lexer
+                callbacks[id(basic)] = {kind: _remembered(f) if isinstance(f, UnlessCallback)
+                                        else f for kind, f in basic.callback.items()}
+            token_callbacks = callbacks[id(basic)]
             skip = basic.ignore_types - token_callbacks.keys()
             terminals = [(t.name, t.pattern.to_regexp()) for t in scanner.terminals]
             flags = scanner.g_regex_flags

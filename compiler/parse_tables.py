@@ -108,11 +108,11 @@ def assemble_table(diagnostics: list[Diagnostic], qn: ir.QName, span: Span,
                             f"table `{t}` has a second primary key", ispan,
                             "declare one composite key instead: `primary key (a, b)`"))
                     pk = _new_primary_key(name=names.derive(t, "pkey"), columns=(col.name,),
-                                       span=ispan)
+                                          span=ispan)
                 elif kind == "unique":
                     uniques.append(_new_unique(name=names.derive(t, col.name, "key"),
-                                             columns=(col.name,), nulls_not_distinct=payload,
-                                             span=ispan))
+                                               columns=(col.name,), nulls_not_distinct=payload,
+                                               span=ispan))
                 elif kind == "fk":
                     target, ref_cols, opts = payload
                     fks.append(_fk(names.derive(t, col.name, "fkey"), (col.name,), target,
@@ -134,8 +134,8 @@ def assemble_table(diagnostics: list[Diagnostic], qn: ir.QName, span: Span,
         elif kind == "table_unique":
             name, cols, nnd, deferrable = payload
             uniques.append(_new_unique(name=name or names.derive(t, *cols, "key"), columns=cols,
-                                     nulls_not_distinct=nnd, deferrable=deferrable is not None,
-                                     initially_deferred=bool(deferrable), span=mspan))
+                                       nulls_not_distinct=nnd, deferrable=deferrable is not None,
+                                       initially_deferred=bool(deferrable), span=mspan))
         elif kind == "table_fk":
             name, cols, target, ref_cols, opts = payload
             fks.append(_fk(name or names.derive(t, *cols, "fkey"), cols, target, ref_cols,
@@ -154,9 +154,9 @@ def assemble_table(diagnostics: list[Diagnostic], qn: ir.QName, span: Span,
                 name=xname or names.derive(t, first.group(1).lower() if first else "expr",
                                            "excl"), definition=definition, span=mspan))
     return _new_table(name=qn, columns=tuple(columns), primary_key=pk, uniques=tuple(uniques),
-                    foreign_keys=tuple(fks), checks=tuple(checks), indexes=tuple(indexes),
-                    exclusions=tuple(exclusions),
-                    expectations=tuple(expects), renamed_from=renamed_from, span=span)
+                      foreign_keys=tuple(fks), checks=tuple(checks), indexes=tuple(indexes),
+                      exclusions=tuple(exclusions),
+                      expectations=tuple(expects), renamed_from=renamed_from, span=span)
 
 
 def _fk(name: str, cols: tuple[str, ...], target: ir.QName, ref_cols: tuple[str, ...] | None,
