@@ -146,7 +146,8 @@ def machine(pg_version: str | None = None) -> str:
     import lark
 
     parts = [f"nproc {os.cpu_count()} ({cpu}), RAM {mem}",
-             f"Python {platform.python_version()} ({platform.system()} {platform.release()})",
+             f"Python {platform.python_version()} at {os.path.realpath(sys.executable)}"
+             f"{_libpython()} ({platform.system()} {platform.release()})",
              f"lark {lark.__version__}", f"schemac {git_rev()}"]
     try:
         parts.append("load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3]))
@@ -155,6 +156,14 @@ def machine(pg_version: str | None = None) -> str:
     if pg_version:
         parts.append(pg_version)
     return "; ".join(parts)
+
+
+def _libpython() -> str:
+    """Whether this interpreter runs from a shared libpython (slower than one executable)."""
+    try:
+        return ", shared libpython" if "libpython" in Path("/proc/self/maps").read_text() else ""
+    except OSError:
+        return ""
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

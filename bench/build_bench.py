@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
@@ -51,6 +52,11 @@ BUILD = WORK / "build"
 # --against REV: that commit's code is timed too, taking turns with the code under test in
 # every repeat, so that the machine's other work weighs on both alike
 AGAINST: tuple[str, Path] | None = None
+# --python PATH: the code under test is timed on these interpreters too, in turn with the
+# default one ((label, their `schemac`)). How CPython was built weighs on a pure-Python
+# compiler: a build without profile-guided optimization, or with libpython as a shared
+# library, runs the same code markedly slower.
+INTERPRETERS: list[tuple[str, str]] = []
 
 
 def bundled(layout: str) -> Path:
@@ -92,32 +98,59 @@ def _edit_first_description(f: Path, i: int) -> None:
     f.write_text(text[:pos] + f"/// edited description #{i}" + text[line_end:])
 
 
-def build_cmd(d: Path, out: Path) -> list[str]:
-    return [SCHEMAC, "build", "--schema", str(d), "--out", str(out)]
+def build_cmd(d: Path, out: Path, schemac: str = SCHEMAC) -> list[str]:
+    return [schemac, "build", "--schema", str(d), "--out", str(out)]
+
+
+def interpreter(path: str) -> tuple[str, str]:
+    """(label, `schemac` command) for the interpreter at `path`: a venv of its own under
+    bench/.work/venvs with the project installed (its dependencies; the code run is still
+    the snapshot's, first on PYTHONPATH), made on first use."""
+    import hashlib
+
+    real = os.path.realpath(shutil.which(path) or path)
+    venv = WORK / "venvs" / hashlib.sha256(real.encode()).hexdigest()[:12]
+    schemac = venv / "bin" / "schemac"
+    if not schemac.exists():
+        fresh_dir(venv)
+        subprocess.run([real, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(ROOT)], check=True)
+    version = subprocess.run([str(venv / "bin" / "python"), "-c", _ABOUT],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    return f"python {version} at {real}", str(schemac)
+
+
+# An interpreter's version, and whether libpython is a shared library it loads (calls into
+# a shared libpython cost more than within one executable)
+_ABOUT = ("import platform; maps = open('/proc/self/maps').read(); "
+          "print(platform.python_version() + (', shared libpython' if 'libpython' in maps "
+          "else ''))")
 
 
 def whole_process(n: int, layout: str, repeats: int, cases: list[str]) -> list[dict[str, object]]:
     d = schema_dir(n, layout)
     # (suffix of the case's name, environment): the code under test, then the one compared
-    codes = [("", base_env())]
+    codes = [("", base_env(), SCHEMAC)]
     if AGAINST is not None:
         codes.append((f" (before: {AGAINST[0][:7]})",
-                      {**base_env(), "PYTHONPATH": str(AGAINST[1])}))
+                      {**base_env(), "PYTHONPATH": str(AGAINST[1])}, SCHEMAC))
+    codes += [(f" ({label})", base_env(), schemac) for label, schemac in INTERPRETERS]
     rows: list[dict[str, object]] = []
 
-    def runner(tag: str, env: dict[str, str]) -> tuple[Path, Callable[[int], object]]:
-        key = f"{n}-{layout}" + ("-before" if tag else "")
+    def runner(k: int, env: dict[str, str], schemac: str
+               ) -> tuple[Path, Callable[[int], object]]:
+        key = f"{n}-{layout}" + (f"-code{k}" if k else "")
         cache, out = BUILD / f"cache-{key}", BUILD / f"out-{key}"
         env = {**env, "SCHEMAC_CACHE_DIR": str(cache)}
 
         def one(_: int) -> object:
-            r = run(build_cmd(d, out), env=env, timeout=1800)
+            r = run(build_cmd(d, out, schemac), env=env, timeout=1800)
             assert "tables)" in r.stdout, r.stdout
             return r
 
         return cache, one
 
-    runners = [(tag, *runner(tag, env)) for tag, env in codes]
+    runners = [(tag, *runner(k, env, schemac)) for k, (tag, env, schemac) in enumerate(codes)]
 
     def record(case: str, s: Sample) -> None:
         cpu = statistics.median(s.cpus)
@@ -317,6 +350,9 @@ def main() -> int:
     ap.add_argument("--rev", default=None, help="benchmark this commit (default HEAD)")
     ap.add_argument("--against", default=None, metavar="REV",
                     help="also time this commit's code, in turn with the code under test")
+    ap.add_argument("--python", action="append", default=[], metavar="PATH",
+                    help="also time the code under test on this interpreter, in turn with "
+                         "the default one (repeatable)")
     ap.add_argument("--child-breakdown", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_breakdown:
@@ -332,6 +368,9 @@ def main() -> int:
         global AGAINST
         AGAINST = export_snapshot(args.against)
         code += f"; compared in turn with commit {AGAINST[0][:10]}"
+    INTERPRETERS.extend(interpreter(path) for path in args.python)
+    for label, _ in INTERPRETERS:
+        code += f"; also run on {label}"
     if args.live:
         # as a snapshot is: with PYTHONDONTWRITEBYTECODE set, every run would otherwise
         # compile the working tree's modules again (about 40 ms per process)
@@ -346,6 +385,9 @@ def main() -> int:
     floor["python -c 'import compiler.cli'"] = repeat(
         lambda _: run([sys.executable, "-c", "import compiler.cli"], env=env), repeats).median
     floor["schemac --help"] = repeat(lambda _: run([SCHEMAC, "--help"], env=env), repeats).median
+    for label, schemac in INTERPRETERS:
+        floor[f"schemac --help ({label})"] = repeat(
+            lambda _, schemac=schemac: run([schemac, "--help"], env=env), repeats).median
     print("  floor: " + ", ".join(f"{k}={v:.3f}" for k, v in floor.items()), flush=True)
 
     rows: list[dict[str, object]] = []
@@ -413,12 +455,17 @@ def main() -> int:
 
     cold10k = by.get((10000, "many", "cold"))
     one10k = by.get((10000, "many", "one-changed"))
+    on_others = [verdict(f"{what} ({label})", r["median_s"], limit)  # type: ignore[arg-type]
+                 for label, _ in INTERPRETERS
+                 for what, n, case, limit in [("17 tables, whole process (warm)", 17, "warm", 0.3),
+                                              ("10,000 tables cold", 10000, "cold", 5.0)]
+                 if (r := by.get((n, "many", f"{case} ({label})"))) is not None]
     report += ["", "Targets:",
                verdict("17 tables, whole process (warm)", small["median_s"] if small else None,
                        0.3),
                verdict("10,000 tables cold", cold10k["median_s"] if cold10k else None, 5.0),
                verdict("10,000 tables, one file changed", one10k["median_s"] if one10k else None,
-                       1.0)]
+                       1.0), *on_others]
     text = "\n".join(report) + "\n"
     print("\n" + text)
     (WORK / "build_results.md").write_text(text)
