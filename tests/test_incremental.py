@@ -337,3 +337,17 @@ def test_a_store_of_another_compiler_version_is_removed(
     monkeypatch.setattr(build, "_code_digest", lambda: "another version")
     build_directory(d)
     assert len(list((tmp_path / "cache" / "build").glob("*/*"))) == 1
+
+
+def test_the_stores_key_names_the_installed_jinja2_with_or_without_its_attribute(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parts rendered by another jinja2 release are never reused: the code digest names the
+    installed release, read from the module, else (a release without the attribute) from
+    the package's metadata."""
+    from importlib.metadata import version
+
+    import jinja2
+
+    assert build._jinja2_version() == version("jinja2")
+    monkeypatch.delattr(jinja2, "__version__")
+    assert build._jinja2_version() == version("jinja2")
