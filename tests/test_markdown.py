@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -404,3 +405,40 @@ def test_storage_and_row_security_facts_per_table() -> None:
 def test_a_row_escapes_its_cells_as_each_cell_alone_would(cells: list[str]) -> None:
     # the row checks once for what needs escaping; a cell must come out as `table_cell` makes it
     assert table_row(cells) == " | ".join(table_cell(c) for c in cells)
+
+
+def test_compiled_templates_are_kept_and_a_damaged_or_unwritable_cache_only_costs_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docs' templates are compiled once per machine, not once per build: a second
+    process renders from the cache without compiling; a damaged entry, or a cache that
+    cannot be written, gives the same document. Another version's entries are removed."""
+    schema = _schema()
+    expected = render_markdown(schema)
+    store = tmp_path / "cache"
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(store))
+    other_version = store / "templates" / ("0" * 32)
+    other_version.mkdir(parents=True)
+
+    def rendered_by(env: object) -> str:
+        with monkeypatch.context() as m:
+            m.setattr(markdown, "_env", lambda: env)
+            return render_markdown(schema)
+
+    assert rendered_by(markdown._env.__wrapped__()) == expected  # compiles, and keeps them
+    entries = [p for p in store.rglob("*") if p.is_file()]
+    assert entries
+    assert not other_version.exists()
+
+    def no_compiling(*_: object, **__: object) -> None:
+        raise AssertionError("a template was compiled again")
+
+    fresh = markdown._env.__wrapped__()
+    fresh.compile = no_compiling  # type: ignore[method-assign]
+    assert rendered_by(fresh) == expected  # every template from the cache
+
+    for entry in entries:
+        entry.write_bytes(b"j2 not a compiled template")
+    assert rendered_by(markdown._env.__wrapped__()) == expected
+
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(entries[0]))  # a file: no directory there
+    assert rendered_by(markdown._env.__wrapped__()) == expected
