@@ -55,7 +55,7 @@ def build_directory(root: Path, *, use_cache: bool = True) -> Build:
     """Load and build the schema under `root`; errors raise as `load_schema` raises them."""
     sources = read_sources(root)
     with paused_gc():
-        if use_cache:
+        if use_cache and incremental.built_before(root):  # else a small schema, or new
             quick = incremental.rebuild(root, sources, _code_digest())
             if quick is not None:
                 return quick

@@ -66,9 +66,14 @@ def store_dir(root: Path, salt: str) -> Path:
     """One store per schema directory (each build replaces the last one's, so editing does
     not pile up entries of megabytes each) and per compiler: its code (`salt`) and Python
     (`marshal`'s format may change with it)."""
-    place = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]
     version = hashlib.sha256(f"{salt}\0{sys.version}".encode()).hexdigest()[:32]
-    return cache.cache_dir("build") / place / version
+    return stores_of(root) / version
+
+
+def stores_of(root: Path) -> Path:
+    """Where the stores of a schema directory's builds are, whatever the compiler: none there
+    (a schema too small to keep parts) means nothing to look for."""
+    return cache.cache_dir("build") / hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]
 
 
 # The store is cut into shards by key, and a build writes only the shards whose keys changed:

@@ -51,6 +51,7 @@ from compiler.build_store import (
     read_shape,
     store_dir,
     stored_warnings,
+    stores_of,
     write_new_store,
     write_pages,
     write_shape,
@@ -151,6 +152,11 @@ def collect_warnings(whole: Whole, tables: Mapping[Name, TableWarnings]) -> list
     """Every table's warnings, as a full build orders them."""
     found = [tables[t.name] for t in whole.tables]
     return [*(w for each, _ in found for w in each), *(w for _, linted in found for w in linted)]
+
+
+def built_before(root: Path) -> bool:
+    """Whether a build of `root` may have left parts (cheap: no digest of the compiler)."""
+    return stores_of(root).is_dir()
 
 
 def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,

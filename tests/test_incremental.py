@@ -177,6 +177,24 @@ def test_a_rebuild_after_an_edit_writes_what_a_cold_build_writes(
     assert again.outputs == cold.outputs
 
 
+def test_schemac_build_after_an_edit_builds_from_the_parts(
+        schema_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build_directory`, as `schemac build` calls it, finds the parts its last build left
+    and compiles only what the edit changed, never the whole schema."""
+    from compiler import validate
+
+    d = _copy(schema_dir, tmp_path, monkeypatch)
+    build_directory(d)
+    change_a_column(d)
+    cold = build_directory(d, use_cache=False)
+
+    def whole_schema_compiled(*_: object) -> None:
+        raise AssertionError("the whole schema was compiled again")
+
+    monkeypatch.setattr(validate, "compile_files_by_table", whole_schema_compiled)
+    assert build_directory(d).outputs == cold.outputs
+
+
 @pytest.mark.parametrize("edit", ERRORS, ids=lambda e: e.__name__)
 def test_an_edit_that_breaks_the_schema_reports_what_a_cold_build_reports(
         edit: Callable[[Path], None], schema_dir: Path, tmp_path: Path,
