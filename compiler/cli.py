@@ -117,8 +117,7 @@ def build(
     built = _compiled(built_with_warnings, quiet or check)
     outputs = built.outputs  # compared and written as bytes: quicker than decoding text
     if check:
-        stale = [name for name, data in outputs.items()
-                 if _bytes_or_none(out / name) != data]
+        stale = [name for name, data in outputs.items() if not _holds(out / name, data)]
         if stale:
             _fail(Exit.DRIFT, f"stale: {', '.join(str(out / n) for n in stale)} "
                   "(run `schemac build`)")
@@ -128,7 +127,7 @@ def build(
         out.mkdir(parents=True, exist_ok=True)
         for name, data in outputs.items():
             path = out / name
-            if _bytes_or_none(path) != data:
+            if not _holds(path, data):
                 path.write_bytes(data)
     except OSError as err:
         _fail(Exit.BAD_INPUT, f"error: cannot write {out}: {err.strerror}")
@@ -136,11 +135,13 @@ def build(
                f"({built.tables} tables)")
 
 
-def _bytes_or_none(path: Path) -> bytes | None:
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file holds exactly `data` (read only when its size is right: the outputs
+    of a large schema are tens of megabytes)."""
     try:
-        return path.read_bytes()
+        return path.stat().st_size == len(data) and path.read_bytes() == data
     except OSError:
-        return None
+        return False
 
 
 def _read_or_none(path: Path) -> str | None:

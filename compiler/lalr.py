@@ -246,6 +246,7 @@ def _shift_and_reduce(actions: dict[int, dict[str, Any]], terminals: set[str]
     Returns those new states, each with the state whose lexer it has."""
     lexes_as: dict[int, int] = {}
     made: dict[tuple[int, int], int] = {}
+    next_state = max(actions) + 1
     for row in list(actions.values()):
         for symbol, action in list(row.items()):
             if action.__class__ is not int or symbol not in terminals:
@@ -257,7 +258,8 @@ def _shift_and_reduce(actions: dict[int, dict[str, Any]], terminals: set[str]
                 continue
             after = row[only[2]]
             if (action, after) not in made:
-                made[action, after] = new = max(actions) + 1
+                made[action, after] = new = next_state
+                next_state += 1
                 actions[new] = actions[after]
                 lexes_as[new] = action
             row[symbol] = (-1, only[1], made[action, after])
