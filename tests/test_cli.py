@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def schemac(*args: str, cwd: Path, cache: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SCHEMAC_CACHE_DIR": str(cache)}
     return subprocess.run([sys.executable, "-m", "compiler.cli", *args], cwd=cwd, env=env,
+                          stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, timeout=120, check=False)
 
 
@@ -109,3 +110,15 @@ def test_fmt_check_exits_1_on_an_unformatted_file_and_fmt_fixes_it(project: Path
     assert f.name in checked.stdout + checked.stderr
     assert schemac("fmt", "schema", cwd=project, cache=cache).returncode == 0
     assert f.read_text() == formatted
+
+
+@pytest.mark.parametrize("command", ["diff", "apply", "check", "pull"])
+def test_an_unreachable_server_is_one_line_with_the_password_masked(
+        command: str, project: Path, tmp_path: Path) -> None:
+    # port 1 on the loopback: refused at once, nothing listens there
+    out = schemac(command, "--db", "postgresql://app:s3cret@127.0.0.1:1/prod", cwd=project,
+                  cache=tmp_path / "cache")
+    assert out.returncode == 2
+    assert out.stderr.strip() == ("error: cannot connect to postgresql://app:***@127.0.0.1:1/"
+                                  "prod: connection refused (is the server running?)")
+    assert "s3cret" not in out.stdout + out.stderr
