@@ -1,12 +1,15 @@
 """Work done beside this process: a function run in a forked child, its result handed back.
 
 Contract: `Forked(make).result()` is `make()`, whether the child ran it or (no fork, one
-core, a failed child) this process did. The result travels in the cache's format.
+core, a failed child) this process did. `Asked(prepare, make)` forks at once a child that
+runs `prepare()` while this process works out what to ask; `ask(question)` hands it over,
+and `result()` is `make(question)`, wherever it ran. Results travel in the cache's format.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import tempfile
 from collections.abc import Callable
@@ -15,6 +18,7 @@ from typing import IO, Generic, TypeVar
 from compiler import cache
 
 T = TypeVar("T")
+Q = TypeVar("Q")
 
 # Below this many tables, a child costs more than it saves (forking, handing the result back).
 PARALLEL_TABLES = 1500
@@ -63,18 +67,86 @@ class Forked(Generic[T]):
     def result(self) -> T:
         if not self._pid:
             return self._make()
-        _, status = os.waitpid(self._pid, 0)
+        pid, self._pid = self._pid, 0
+        return _handed_back(pid, self._out, self._make)
+
+
+class Asked(Generic[Q, T]):
+    """`prepare()` run at once in a forked child, which then waits for the question to run
+    `make(question)` on: the child gets ready (loads what `make` will need) while this
+    process works the question out. `make` must not depend on `prepare`: where no child
+    runs (no fork, one core, a failed child), `result()` runs `make(question)` here alone.
+    The question is small (it goes through a pipe). `abandon()` (a no-op once the result
+    is in) stops a child that is no longer needed."""
+
+    def __init__(self, prepare: Callable[[], object], make: Callable[[Q], T]) -> None:
+        self._make = make
+        self._question: list[Q] = []
         self._pid = 0
-        with self._out:
-            if os.waitstatus_to_exitcode(status) != 0:
-                return self._make()
-            self._out.seek(0)
-            head = self._out.read(len(_RAW))
-            if head == _RAW:
-                raw: T = self._out.read()  # type: ignore[assignment] # `make` gave bytes
-                return raw
-            made: T = cache.loads(head + self._out.read())
-        return made
+        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+            return
+        self._out = _memory_file()
+        read, self._write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns into the caller's code
+            code = 1
+            try:
+                os.close(self._write)
+                prepare()
+                with open(read, "rb") as asked:
+                    data = asked.read()
+                if data:  # nothing: this process gave up on the answer
+                    made = make(pickle.loads(data))
+                    self._out.write(_RAW + made if isinstance(made, bytes)
+                                    else cache.dumps(made))
+                    self._out.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(read)
+        self._pid = pid
+
+    def ask(self, question: Q) -> None:
+        self._question = [question]
+        if self._pid:
+            try:
+                with open(self._write, "wb") as asking:
+                    asking.write(pickle.dumps(question, pickle.HIGHEST_PROTOCOL))
+            except OSError:  # the child is gone: `result()` finds it failed
+                pass
+
+    def result(self) -> T:
+        if not self._question:
+            raise RuntimeError("result() before ask()")
+        (question,) = self._question
+        if not self._pid:
+            return self._make(question)
+        pid, self._pid = self._pid, 0
+        return _handed_back(pid, self._out, lambda: self._make(question))
+
+    def abandon(self) -> None:
+        if self._pid:
+            if not self._question:
+                os.close(self._write)
+            os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._out.close()
+            self._pid = 0
+
+
+def _handed_back(pid: int, out: IO[bytes], make: Callable[[], T]) -> T:
+    """The result a child left in `out`, once it has ended; `make()` here if it failed."""
+    _, status = os.waitpid(pid, 0)
+    with out:
+        if os.waitstatus_to_exitcode(status) != 0:
+            return make()
+        out.seek(0)
+        head = out.read(len(_RAW))
+        if head == _RAW:
+            raw: T = out.read()  # type: ignore[assignment] # `make` gave bytes
+            return raw
+        made: T = cache.loads(head + out.read())
+    return made
 
 
 # What starts a result handed back as raw bytes: never the start of a pickle, whose first

@@ -59,7 +59,7 @@ from compiler.build_store import (
     write_store,
 )
 from compiler.errors import CompileError, Diagnostic
-from compiler.forked import Forked
+from compiler.forked import Asked, Forked
 from compiler.memory import retain
 from compiler.parsed import ParsedFile
 
@@ -162,9 +162,23 @@ def built_before(root: Path) -> bool:
 def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
             timings: dict[str, float] | None = None) -> Build | None:
     """`timings`, when given, gets each phase's wall seconds (for the benchmarks)."""
+
+    # The edited files are parsed in a child, forked now so that it loads the parser (Lark,
+    # its tables, the driver: the longest leg of a rebuild) while this process finds which
+    # files changed; then it parses them while this process reads the stored parts and
+    # works out the whole schema as it was (an edit seldom changes what that is made of).
+    parsing: Asked[list[int], list[ParsedFile] | None] = Asked(
+        _parser_loaded, lambda edited: _parse_some([sources[i] for i in edited]))
+    try:
+        return _rebuild(root, sources, salt, lap=_Laps(timings), parsing=parsing)
+    finally:
+        parsing.abandon()
+
+
+def _rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str, *, lap: _Laps,
+             parsing: Asked[list[int], list[ParsedFile] | None]) -> Build | None:
     from compiler.load import source_key
 
-    lap = _Laps(timings)
     place = store_dir(root, salt)
     known = read_facts(place)
     if known is None:
@@ -178,9 +192,10 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
     if new_bytes > sum(len(text) for _, text in sources) * MOST_TABLES:
         return None  # mostly files the last build did not have (or under other names)
     lap("facts read")
-    # The edited files are parsed in a child while this process reads the stored parts and
-    # works out the whole schema as it was: an edit seldom changes what that is made of.
-    parsing = Forked(lambda: _parse_some([sources[i] for i in edited]), bool(edited))
+    if edited:
+        parsing.ask(edited)
+    else:
+        parsing.abandon()
     stored = read_parts(place)
     lap("parts read (edited files parsed alongside)")
     guess: Whole | None = None
@@ -196,7 +211,7 @@ def rebuild(root: Path, sources: Sequence[tuple[str, str]], salt: str,
             making = TableKeys(guess, salt) if guess else None
             guessed = making.of(guess) if making and guess else {}
     lap("whole schema and keys as they were (alongside)")
-    parses = parsing.result()
+    parses = parsing.result() if edited else []
     lap("waiting for the parse")
     if stored is None or parses is None:
         return None
@@ -251,6 +266,12 @@ class _Laps:
             now = time.perf_counter()
             self.timings[phase] = now - self.last
             self.last = now
+
+
+def _parser_loaded() -> None:
+    from compiler.parse import lowering_parser
+
+    lowering_parser()
 
 
 def _parse_some(sources: list[tuple[str, str]]) -> list[ParsedFile] | None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from compiler.forked import Forked
+from compiler.forked import Asked, Forked
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2,
                                 reason="no child is forked here")
@@ -44,3 +44,55 @@ def test_bytes_come_back_as_they_were_made() -> None:
     data = b"raw\n" + bytes(range(256)) * 20_000
     assert Forked(lambda: data).result() == data
     assert Forked(lambda: b"").result() == b""
+
+
+# `Asked`: the child gets ready at once, then answers the question it is given
+
+_READY: list[int] = []
+
+
+def _get_ready() -> None:
+    _READY.append(os.getpid())  # in the child's memory only
+
+
+def test_the_child_gets_ready_then_answers_the_question() -> None:
+    parent = os.getpid()
+    asked: Asked[str, tuple[int, list[int], str]] = Asked(
+        _get_ready, lambda q: (os.getpid(), list(_READY), q * 2))
+    asked.ask("ab")
+    pid, ready, answer = asked.result()
+    assert pid != parent and ready == [pid]  # prepared in the child that answered
+    assert answer == "abab"
+    assert _READY == []  # nothing was prepared here
+
+
+def test_a_failed_asked_child_leaves_the_answer_to_this_process() -> None:
+    parent = os.getpid()
+
+    def make(q: int) -> int:
+        if os.getpid() != parent:
+            raise RuntimeError("the child fails")
+        return q + 1
+
+    asked: Asked[int, int] = Asked(lambda: None, make)
+    asked.ask(41)
+    assert asked.result() == 42
+
+
+@pytest.mark.parametrize("when", ["before the question", "after the question"])
+def test_an_asked_child_no_longer_needed_is_stopped_at_once(when: str) -> None:
+    asked: Asked[int, None] = Asked(lambda: time.sleep(60) if when.startswith("before")
+                                    else None, lambda q: time.sleep(q))
+    if when == "after the question":
+        asked.ask(60)
+    started = time.monotonic()
+    asked.abandon()
+    assert time.monotonic() - started < 10
+    asked.abandon()  # twice is harmless
+
+
+def test_no_answer_before_the_question() -> None:
+    asked: Asked[int, int] = Asked(lambda: None, lambda q: q)
+    with pytest.raises(RuntimeError):
+        asked.result()
+    asked.abandon()
