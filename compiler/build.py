@@ -85,23 +85,11 @@ def _encoded(outputs: dict[str, str]) -> dict[str, bytes]:
 @functools.cache
 def _code_digest() -> str:
     """Everything that could change what a build writes: the package and its templating."""
+    from compiler.generators.markdown import jinja2_version
+
     here = Path(__file__).resolve().parent
-    h = hashlib.sha256(f"jinja2 {_jinja2_version()}\0".encode())
+    h = hashlib.sha256(f"jinja2 {jinja2_version()}\0".encode())
     for path in sorted(here.rglob("*")):
         if path.suffix in (".py", ".j2", ".sql", ".lark") and path.is_file():
             h.update(str(path.relative_to(here)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
-
-
-def _jinja2_version() -> str:
-    # The module's own attribute: importing importlib.metadata alone took 14-24 ms, a tenth
-    # of a small build. Read from the module's namespace so that a release that drops the
-    # attribute (warning through a module `__getattr__`) falls back to the metadata.
-    import jinja2
-
-    found = vars(jinja2).get("__version__")
-    if isinstance(found, str):
-        return found
-    from importlib.metadata import version
-
-    return version("jinja2")

@@ -366,6 +366,8 @@ def test_the_stores_key_names_the_installed_jinja2_with_or_without_its_attribute
 
     import jinja2
 
-    assert build._jinja2_version() == version("jinja2")
+    from compiler.generators.markdown import jinja2_version
+
+    assert jinja2_version() == version("jinja2")
     monkeypatch.delattr(jinja2, "__version__")
-    assert build._jinja2_version() == version("jinja2")
+    assert jinja2_version() == version("jinja2")
