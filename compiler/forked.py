@@ -40,17 +40,14 @@ class Forked(Generic[T]):
     def __init__(self, make: Callable[[], T], worth: bool = True) -> None:
         self._make = make
         self._pid = 0
-        if not worth or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        if not worth or not _can_fork():
             return
         self._out = _memory_file()
         pid = os.fork()
         if pid == 0:  # the child: never returns into the caller's code
             code = 1
             try:
-                made = make()
-                # bytes (a finished output) as they are; anything else pickled
-                self._out.write(_RAW + made if isinstance(made, bytes) else cache.dumps(made))
-                self._out.flush()
+                _hand_over(self._out, make())
                 code = 0
             finally:
                 os._exit(code)
@@ -59,9 +56,7 @@ class Forked(Generic[T]):
     def abandon(self) -> None:
         """Stop the child and forget its result."""
         if self._pid:
-            os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            self._out.close()
+            _stop(self._pid, self._out)
             self._pid = 0
 
     def result(self) -> T:
@@ -83,7 +78,7 @@ class Asked(Generic[Q, T]):
         self._make = make
         self._question: list[Q] = []
         self._pid = 0
-        if not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        if not _can_fork():
             return
         self._out = _memory_file()
         read, self._write = os.pipe()
@@ -96,10 +91,7 @@ class Asked(Generic[Q, T]):
                 with open(read, "rb") as asked:
                     data = asked.read()
                 if data:  # nothing: this process gave up on the answer
-                    made = make(pickle.loads(data))
-                    self._out.write(_RAW + made if isinstance(made, bytes)
-                                    else cache.dumps(made))
-                    self._out.flush()
+                    _hand_over(self._out, make(pickle.loads(data)))
                 code = 0
             finally:
                 os._exit(code)
@@ -128,10 +120,26 @@ class Asked(Generic[Q, T]):
         if self._pid:
             if not self._question:
                 os.close(self._write)
-            os.kill(self._pid, signal.SIGKILL)
-            os.waitpid(self._pid, 0)
-            self._out.close()
+            _stop(self._pid, self._out)
             self._pid = 0
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+
+
+def _hand_over(out: IO[bytes], made: object) -> None:
+    """The child's result into `out`: bytes (a finished output) as they are, anything else
+    pickled (`_handed_back` reads it)."""
+    out.write(_RAW + made if isinstance(made, bytes) else cache.dumps(made))
+    out.flush()
+
+
+def _stop(pid: int, out: IO[bytes]) -> None:
+    """End a child whose result is no longer wanted, and drop its file."""
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    out.close()
 
 
 def _handed_back(pid: int, out: IO[bytes], make: Callable[[], T]) -> T:
