@@ -146,8 +146,8 @@ def machine(pg_version: str | None = None) -> str:
     import lark
 
     parts = [f"nproc {os.cpu_count()} ({cpu}), RAM {mem}",
-             f"Python {platform.python_version()} at {os.path.realpath(sys.executable)}"
-             f"{_libpython()} ({platform.system()} {platform.release()})",
+             f"Python {interpreter_about()} at {os.path.realpath(sys.executable)}"
+             f" ({platform.system()} {platform.release()})",
              f"lark {lark.__version__}", f"schemac {git_rev()}"]
     try:
         parts.append("load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3]))
@@ -158,12 +158,14 @@ def machine(pg_version: str | None = None) -> str:
     return "; ".join(parts)
 
 
-def _libpython() -> str:
-    """Whether this interpreter runs from a shared libpython (slower than one executable)."""
+def interpreter_about() -> str:
+    """This interpreter's version, and whether it runs from a shared libpython (calls into a
+    shared library cost more than calls within one executable)."""
     try:
-        return ", shared libpython" if "libpython" in Path("/proc/self/maps").read_text() else ""
+        shared = "libpython" in Path("/proc/self/maps").read_text()
     except OSError:
-        return ""
+        shared = False
+    return platform.python_version() + (", shared libpython" if shared else "")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -115,16 +115,11 @@ def interpreter(path: str) -> tuple[str, str]:
         fresh_dir(venv)
         subprocess.run([real, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(ROOT)], check=True)
-    version = subprocess.run([str(venv / "bin" / "python"), "-c", _ABOUT],
+    about = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+             "import _common; print(_common.interpreter_about())")
+    version = subprocess.run([str(venv / "bin" / "python"), "-c", about],
                              capture_output=True, text=True, check=True).stdout.strip()
     return f"python {version} at {real}", str(schemac)
-
-
-# An interpreter's version, and whether libpython is a shared library it loads (calls into
-# a shared libpython cost more than within one executable)
-_ABOUT = ("import platform; maps = open('/proc/self/maps').read(); "
-          "print(platform.python_version() + (', shared libpython' if 'libpython' in maps "
-          "else ''))")
 
 
 def whole_process(n: int, layout: str, repeats: int, cases: list[str]) -> list[dict[str, object]]:
