@@ -65,9 +65,9 @@ def source_key(name: str, text: str) -> str:
 
 
 # Parsing is the costly pass (pure-Python LALR). A large schema is parsed in parallel: big
-# files are cut at top-level declarations into pieces, and pieces go to one process per core.
-# A worker hands its result back already in the cache's format, which is also the cheapest
-# to read; a piece that is a whole file goes into the cache from the worker itself.
+# files are cut at top-level declarations into pieces, parsed by this process and a worker per
+# other core. A worker hands its result back already in the cache's format, which is also the
+# cheapest to read; a piece that is a whole file goes into the cache from whoever parsed it.
 _PARALLEL_BYTES = 384 * 1024  # below this, starting processes costs more than it saves
 _PIECE_BYTES = 128 * 1024
 _TOP_LEVEL = re.compile(r"(?:table|enum|domain|rows|extension|schema|section)\b|///")
@@ -92,13 +92,29 @@ def _parse_many(sources: list[tuple[str, str]],
     from compiler.parse import lowering_parser  # Lark: only when something is parsed
 
     lowering_parser()  # build (or load) the grammar once, before the fork
+    outcomes: dict[int, ParsedFile | CompileError] = {}
+    # One worker per core but this one: this process parses too, from the last piece back,
+    # taking each piece no worker has begun, and reads back the workers' results between
+    # its own pieces. What it parses is neither pickled to be handed over nor read back.
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
+        futures = [pool.submit(_parse_piece, (n, p, c)) for _, n, p, c in jobs]
+
+        def read_back(done_only: bool) -> None:
+            for k, future in enumerate(futures):
+                if k not in outcomes and (not done_only or future.done()):
+                    got = future.result()
+                    outcomes[k] = cache.loads(got) if isinstance(got, bytes) else got
+
+        for k in range(len(jobs) - 1, -1, -1):
+            if not futures[k].cancel():  # a worker has it: every piece before it is taken
+                break
+            _, name, piece, cache_path = jobs[k]
+            outcomes[k] = _parse_here(name, piece, cache_path)
+            read_back(done_only=True)
+        read_back(done_only=False)
     by_source: dict[int, list[ParsedFile | CompileError]] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        outcomes = pool.map(_parse_piece, [(n, p, c) for _, n, p, c in jobs], chunksize=1)
-        # each result is read back as soon as it is in, while the workers parse the rest
-        for (i, _, _, _), outcome in zip(jobs, outcomes, strict=True):
-            by_source.setdefault(i, []).append(
-                cache.loads(outcome) if isinstance(outcome, bytes) else outcome)
+    for k, (i, _, _, _) in enumerate(jobs):
+        by_source.setdefault(i, []).append(outcomes[k])
     results: list[ParsedFile | CompileError] = []
     for i, (name, text) in enumerate(sources):
         parsed = by_source[i]
@@ -132,6 +148,14 @@ def _parse_piece(job: tuple[str, str, str | None]) -> bytes | CompileError:
         cache.write_bytes(Path(cache_path), data)
         _remember(name, Path(cache_path))
     return data
+
+
+def _parse_here(name: str, text: str, cache_path: str | None) -> ParsedFile | CompileError:
+    outcome = _parse_or_error(name, text)
+    if cache_path is not None and isinstance(outcome, ParsedFile):
+        cache.write(Path(cache_path), outcome)
+        _remember(name, Path(cache_path))
+    return outcome
 
 
 def _parse_or_error(name: str, text: str) -> ParsedFile | CompileError:

@@ -44,6 +44,24 @@ def test_an_error_in_a_piece_is_reported_against_the_whole_file(
     assert span is not None and span.line == text.count("\n") - 1
 
 
+def test_files_parsed_in_parallel_are_each_parsed_and_cached(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files shared between this process and the parse workers: each comes back as its plain
+    parse, in order, and each is in the cache, whoever parsed it."""
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(load, "_PARALLEL_BYTES", 0)
+    sources = [(p.name, p.read_text()) for p in sorted((ROOT / "schema").glob("*.schema"))]
+    assert len(sources) > 4
+    outcomes = load._parse_many(sources, use_cache=True)
+    for (name, text), outcome in zip(sources, outcomes, strict=True):
+        plain = parse_source(text, name)
+        assert not isinstance(outcome, CompileError)
+        assert outcome.tables == plain.tables and outcome.enums == plain.enums
+        assert [t.span for t in outcome.tables] == [t.span for t in plain.tables]
+        cached = load._cache_get(name, text)
+        assert cached is not None and cached.tables == plain.tables
+
+
 def test_cache_returns_what_was_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
     first, _ = load.load_schema(ROOT / "schema")
