@@ -145,16 +145,14 @@ def _parse_piece(job: tuple[str, str, str | None]) -> bytes | CompileError:
         return outcome
     data = cache.dumps(outcome)
     if cache_path is not None:
-        cache.write_bytes(Path(cache_path), data)
-        _remember(name, Path(cache_path))
+        _store(Path(cache_path), data)
     return data
 
 
 def _parse_here(name: str, text: str, cache_path: str | None) -> ParsedFile | CompileError:
     outcome = _parse_or_error(name, text)
     if cache_path is not None and isinstance(outcome, ParsedFile):
-        cache.write(Path(cache_path), outcome)
-        _remember(name, Path(cache_path))
+        _store(Path(cache_path), cache.dumps(outcome))
     return outcome
 
 
@@ -239,8 +237,10 @@ def _display(path: Path) -> str:
 
 
 def _cache_path(name: str, text: str) -> Path:
-    key = source_key(name, text)
-    return cache.cache_dir("parse") / key[:2] / f"{key}.pickle"
+    """parse/<the file's path, hashed>/<its key>.pickle: one folder a file, holding the parses
+    of its last versions."""
+    where = hashlib.sha256(os.path.abspath(name).encode()).hexdigest()[:32]
+    return cache.cache_dir("parse") / where / f"{source_key(name, text)}.pickle"
 
 
 def cached_parse(name: str, text: str) -> ParsedFile:
@@ -259,9 +259,7 @@ def _cache_get(name: str, text: str) -> ParsedFile | None:
 
 
 def _cache_put(name: str, text: str, result: ParsedFile) -> None:
-    path = _cache_path(name, text)
-    cache.write(path, result)
-    _remember(name, path)
+    _store(_cache_path(name, text), cache.dumps(result))
 
 
 # The parse cache keeps the last few versions of each file, by its path: every edit of a file
@@ -271,23 +269,44 @@ def _cache_put(name: str, text: str, result: ParsedFile) -> None:
 _VERSIONS_KEPT = 2
 
 
-def _remember(name: str, entry: Path) -> None:
-    """Note `entry` as the newest parse of the file `name`; remove the entries of its older
-    versions beyond the last _VERSIONS_KEPT. A race between two builds of the same file can
-    only cost a parse again: entries are named by their content."""
-    where = hashlib.sha256(os.path.abspath(name).encode()).hexdigest()[:32]
-    index = cache.cache_dir("parse") / "by-file" / where
+def _store(entry: Path, data: bytes) -> None:
+    """Write `entry`, then remove the parses of the same file's older versions beyond the
+    newest _VERSIONS_KEPT (newest by when they were written). The first build of a schema
+    creates each file's folder and has nothing to remove: no more than one new folder and
+    one new file a source file (creating files is most of what writing a cache costs). A race
+    between two builds of the same file can only cost a parse again: entries are named by
+    their content."""
+    _old_layout_removed()
     try:
-        known = index.read_text(encoding="ascii").split()
-    except (OSError, UnicodeDecodeError):
-        known = []
-    if known[:1] == [entry.name]:
+        entry.parent.mkdir(parents=True)
+        new = True
+    except FileExistsError:
+        new = False
+    except OSError:
+        return  # a read-only cache directory only costs speed
+    cache.write_bytes(entry, data)
+    if new:
         return
-    newest = [entry.name, *(k for k in known if k != entry.name)]
-    for old in newest[_VERSIONS_KEPT:]:
-        if re.fullmatch(r"[0-9a-f]{64}\.pickle", old):  # never a path from elsewhere
-            (entry.parent.parent / old[:2] / old).unlink(missing_ok=True)
-    cache.write_bytes(index, "\n".join(newest[:_VERSIONS_KEPT]).encode("ascii"))
+    try:
+        versions = [(p.stat().st_mtime_ns, p) for p in entry.parent.glob("*.pickle")]
+    except OSError:
+        return
+    for _, old in sorted(versions, reverse=True)[_VERSIONS_KEPT:]:
+        if old != entry:
+            old.unlink(missing_ok=True)
+
+
+@functools.cache
+def _old_layout_removed() -> None:
+    """Entries of an earlier layout (parse/<2 hex digits>/, with an index per file in
+    parse/by-file/) are never read: remove them once, rather than leave them for good."""
+    root = cache.cache_dir("parse")
+    if not (root / "by-file").is_dir():
+        return
+    import shutil
+
+    for old in [root / "by-file", *root.glob("[0-9a-f][0-9a-f]")]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _under_cwd(path: Path) -> bool:

@@ -98,3 +98,17 @@ def test_the_parse_cache_keeps_the_last_two_versions_of_a_file(
     edited.write_text(versions[-2])
     load.load_schema(d)
     assert entries() == seen[-1]
+
+
+def test_entries_of_the_earlier_cache_layout_are_removed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
+    load._old_layout_removed.cache_clear()
+    parse = tmp_path / "cache" / "parse"
+    (parse / "by-file").mkdir(parents=True)
+    (parse / "by-file" / ("0" * 32)).write_text("a" * 64 + ".pickle")
+    (parse / "ab").mkdir()
+    (parse / "ab" / ("ab" + "0" * 62 + ".pickle")).write_bytes(b"old")
+    load.load_schema(ROOT / "schema")
+    assert not (parse / "by-file").exists() and not (parse / "ab").exists()
+    assert len(list(parse.rglob("*.pickle"))) == len(list((ROOT / "schema").glob("*.schema")))
