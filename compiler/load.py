@@ -88,16 +88,19 @@ def _parse_many(sources: list[tuple[str, str]],
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    ctx = multiprocessing.get_context("fork")  # workers inherit the loaded grammar
-    from compiler.parse import lowering_parser  # Lark: only when something is parsed
-
-    lowering_parser()  # build (or load) the grammar once, before the fork
+    ctx = multiprocessing.get_context("fork")  # workers inherit the modules imported
     outcomes: dict[int, ParsedFile | CompileError] = {}
     # One worker per core but this one: this process parses too, from the last piece back,
     # taking each piece no worker has begun, and reads back the workers' results between
     # its own pieces. What it parses is neither pickled to be handed over nor read back.
+    # The workers are forked by the first `submit`, before this process loads the grammar:
+    # each process loads it (from Lark's cache) at the same time, rather than a worker
+    # waiting for this one to.
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
         futures = [pool.submit(_parse_piece, (n, p, c)) for _, n, p, c in jobs]
+        from compiler.parse import lowering_parser  # Lark: only when something is parsed
+
+        lowering_parser()
 
         def read_back(done_only: bool) -> None:
             for k, future in enumerate(futures):
