@@ -13,8 +13,9 @@ a text Lark rejects, `run` raises `Rejected` and says nothing more: the caller a
 itself for the wording. The grammar stays the single source of truth: the driver reads Lark's
 analysed parse table and the lexer Lark built for each parser state, and duplicates neither.
 `blanks_after` (the characters a `run` parses before it matches blanks with tokens and
-looks terminals up by a token's first character; tests set it) changes how the lexers are
-built, never what they find.
+looks terminals up by a token's first character; tests set it) and `run(text, expected)` (a
+process that knows it will parse that many characters in all uses those lexers from the
+start) change how the lexers are built, never what they find.
 
 Why: at 10,000 tables parsing is most of a cold build, and much of the parse was Lark's
 per-token machinery rather than its regular expressions or the lowering: a generator per
@@ -55,7 +56,7 @@ class Rejected(Exception):
 
 
 def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = None
-           ) -> Callable[[str], Any]:
+           ) -> Callable[[str, int], Any]:
     frontend: Any = lark.parser
     lexer = frontend.lexer
     if not isinstance(lexer, ContextualLexer) or not lark.options.keep_all_tokens \
@@ -137,10 +138,10 @@ def driver(lark: Lark, callback_for: CallbackFor, blanks_after: int | None = Non
 
     new = str.__new__
 
-    def run(text: str) -> Any:
+    def run(text: str, expected: int = 0) -> Any:
         nonlocal parsed
         n = len(text)
-        with_blanks = parsed >= pay_after
+        with_blanks = max(parsed, expected) >= pay_after
         parsed += n
         state_lexers = lexers[with_blanks]
         pos = 0

@@ -97,7 +97,9 @@ def _parse_many(sources: list[tuple[str, str]],
     # each process loads it (from Lark's cache) at the same time, rather than a worker
     # waiting for this one to.
     with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
-        futures = [pool.submit(_parse_piece, (n, p, c)) for _, n, p, c in jobs]
+        # each process parses about its share of the text: a hint to the parser
+        share = total // workers
+        futures = [pool.submit(_parse_piece, (n, p, c, share)) for _, n, p, c in jobs]
         from compiler.parse import lowering_parser  # Lark: only when something is parsed
 
         lowering_parser()
@@ -112,7 +114,7 @@ def _parse_many(sources: list[tuple[str, str]],
             if not futures[k].cancel():  # a worker has it: every piece before it is taken
                 break
             _, name, piece, cache_path = jobs[k]
-            outcomes[k] = _parse_here(name, piece, cache_path)
+            outcomes[k] = _parse_here(name, piece, cache_path, share)
             read_back(done_only=True)
         read_back(done_only=False)
     by_source: dict[int, list[ParsedFile | CompileError]] = {}
@@ -141,9 +143,9 @@ def _parse_and_store(name: str, text: str, use_cache: bool) -> ParsedFile | Comp
     return outcome
 
 
-def _parse_piece(job: tuple[str, str, str | None]) -> bytes | CompileError:
-    name, text, cache_path = job
-    outcome = _parse_or_error(name, text)
+def _parse_piece(job: tuple[str, str, str | None, int]) -> bytes | CompileError:
+    name, text, cache_path, expected = job
+    outcome = _parse_or_error(name, text, expected)
     if isinstance(outcome, CompileError):
         return outcome
     data = cache.dumps(outcome)
@@ -152,18 +154,19 @@ def _parse_piece(job: tuple[str, str, str | None]) -> bytes | CompileError:
     return data
 
 
-def _parse_here(name: str, text: str, cache_path: str | None) -> ParsedFile | CompileError:
-    outcome = _parse_or_error(name, text)
+def _parse_here(name: str, text: str, cache_path: str | None, expected: int
+                ) -> ParsedFile | CompileError:
+    outcome = _parse_or_error(name, text, expected)
     if cache_path is not None and isinstance(outcome, ParsedFile):
         _store(Path(cache_path), cache.dumps(outcome))
     return outcome
 
 
-def _parse_or_error(name: str, text: str) -> ParsedFile | CompileError:
+def _parse_or_error(name: str, text: str, expected: int = 0) -> ParsedFile | CompileError:
     from compiler.parse import parse_source
 
     try:
-        return parse_source(text, name)
+        return parse_source(text, name, expected=expected)
     except CompileError as err:
         return err
 

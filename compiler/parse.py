@@ -51,12 +51,14 @@ def parser(strict: bool = False) -> Lark:
                 maybe_placeholders=False, strict=strict, cache=not strict)
 
 
-def parse_source(text: str, path: str) -> ParsedFile:
+def parse_source(text: str, path: str, *, expected: int = 0) -> ParsedFile:
+    """`expected`: how many characters this process expects to parse in all, this text
+    included (a hint for `compiler.lalr`, which then builds its quickest lexers at once)."""
     text = text.removeprefix("\ufeff")
     _lark, builder, run = lowering_parser()
     builder.reset(text, path)
     try:
-        run(text)
+        run(text, expected)
     except (UnexpectedInput, Rejected):
         # worded against the plain parser: its states are the ones the examples were
         # matched in, and errors are rare enough to parse twice
@@ -162,7 +164,7 @@ def _callback_for(builder: _Builder, drop: set[str]) -> Any:
 
 
 @functools.cache
-def lowering_parser() -> tuple[Lark, _Builder, Callable[[str], Any]]:
+def lowering_parser() -> tuple[Lark, _Builder, Callable[[str, int], Any]]:
     """The parser that lowers while it parses, the builder its callbacks fill (reset per
     file, so one parse at a time per process) and the run of its tables by
     `compiler.lalr` (the same parse as `Lark.parse`, with less overhead per token). Built

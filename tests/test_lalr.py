@@ -89,6 +89,15 @@ def test_a_synthetic_schema_parses_as_lark_parses_it() -> None:
     _same_as_lark("\n".join(gen.block_text(b, 50, 1) for b in range(2)))
 
 
+def test_a_process_told_it_will_parse_much_parses_as_lark_parses() -> None:
+    """`run(text, expected)`: told that its process will parse megabytes, the driver uses
+    its quickest lexers from the first text on, and still finds what Lark finds."""
+    text = "\n".join(p.read_text(encoding="utf-8")
+                     for p in sorted((ROOT / "schema").glob("*.schema")))
+    run, _seen = _tree_driver()
+    assert run(text, 10**8) == _lark().parse(text)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(from_lark(parser(strict=True), start="start"))
 # a name reduced as soon as it is shifted: the word after it is still read in the context
