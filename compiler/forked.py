@@ -4,13 +4,18 @@ Contract: `Forked(make).result()` is `make()`, whether the child ran it or (no f
 core, a failed child) this process did. `Asked(prepare, make)` forks at once a child that
 runs `prepare()` while this process works out what to ask; `ask(question)` hands it over,
 and `result()` is `make(question)`, wherever it ran. Results travel in the cache's format.
+`shared_work(count, here, there, back, children)` is `[here(i) for i in range(count)]`, the
+items shared between this process and forked children.
 """
 
 from __future__ import annotations
 
+import fcntl
+import mmap
 import os
 import pickle
 import signal
+import struct
 import tempfile
 from collections.abc import Callable
 from typing import IO, Generic, TypeVar
@@ -122,6 +127,121 @@ class Asked(Generic[Q, T]):
                 os.close(self._write)
             _stop(self._pid, self._out)
             self._pid = 0
+
+
+def shared_work(count: int, here: Callable[[int], T], there: Callable[[int], bytes],
+                back: Callable[[bytes], T], children: int = 1) -> list[T]:
+    """Items 0 to count - 1, each done once, by this process and `children` forked ones; the
+    results in order. The children take items from the first on, each the next that is free
+    (`there(i)`, whose bytes come back through `back`); this process takes them from the last
+    back (`here(i)`), until it meets an item a child has. The split needs no guess of what
+    each item costs, and what this process does is never handed over.
+
+    A child writes each result to a file in memory and goes on: it never waits for this
+    process, which reads back what the children have done between its own items. An item a
+    child took but did not hand back (it failed) is done here, as is everything where there
+    is no fork or a single core."""
+    children = min(children, _OURS - 1)
+    if children < 1 or count < 2 or not _can_fork():
+        return [here(i) for i in range(count)]
+    # item i's owner (0: free, k + 1: child k, OURS), then each child's handed-back length
+    claims = mmap.mmap(-1, count + 8 * children)
+    lock = _memory_file()
+    outs = [_memory_file() for _ in range(children)]
+    running: dict[int, int] = {}  # child -> its pid, until it is waited for
+    done: dict[int, T] = {}
+    read_at = [0] * children
+
+    def read_back(k: int) -> None:
+        (ready,) = _LENGTH.unpack_from(claims, count + 8 * k)
+        fd = outs[k].fileno()
+        while read_at[k] < ready:
+            head = os.pread(fd, _FRAME.size, read_at[k])
+            i, size = _FRAME.unpack(head) if len(head) == _FRAME.size else (0, -1)
+            data = _pread_all(fd, size, read_at[k] + _FRAME.size) if size >= 0 else None
+            if data is None:
+                return  # not all there yet: read again later (the length can be seen first)
+            done[i] = back(data)
+            read_at[k] += _FRAME.size + size
+
+    try:
+        for k in range(children):
+            try:
+                pid = os.fork()
+            except OSError:
+                break  # this process does the child's share
+            if pid == 0:  # the child: never returns into the caller's code
+                _work_from_the_front(count, there, claims, lock, outs[k], k)
+            running[k] = pid
+        for i in range(count - 1, -1, -1):
+            if _claim(claims, lock, i, _OURS) != _OURS:
+                break
+            done[i] = here(i)
+            for k in running:
+                read_back(k)
+        for k in list(running):
+            os.waitpid(running.pop(k), 0)
+            read_back(k)
+    except BaseException:
+        for k, pid in running.items():
+            _stop(pid, outs[k])
+        raise
+    finally:
+        for f in (lock, *outs):
+            f.close()
+        claims.close()
+    return [done[i] if i in done else here(i) for i in range(count)]
+
+
+_OURS = 255  # the owner byte of this process's items (children are 1 to 254)
+_FRAME = struct.Struct("<IQ")  # a handed-back result: the item, the length of its bytes
+_LENGTH = struct.Struct("<Q")
+
+
+def _work_from_the_front(count: int, there: Callable[[int], bytes], claims: mmap.mmap,
+                         lock: IO[bytes], out: IO[bytes], k: int) -> None:
+    code = 1
+    try:
+        for i in range(count):
+            owner = _claim(claims, lock, i, k + 1)
+            if owner == _OURS:
+                break  # met the parent: the rest is its
+            if owner != k + 1:
+                continue  # another child's
+            data = there(i)
+            out.write(_FRAME.pack(i, len(data)))
+            out.write(data)
+            out.flush()
+            # written after the bytes it counts, so the parent never reads a partial result
+            _LENGTH.pack_into(claims, count + 8 * k, out.tell())
+        code = 0
+    finally:
+        os._exit(code)
+
+
+def _claim(claims: mmap.mmap, lock: IO[bytes], i: int, who: int) -> int:
+    """Item i for `who` if it is free; its owner either way. A record lock on a shared file
+    makes the look and the claim one step across processes."""
+    fcntl.lockf(lock, fcntl.LOCK_EX)
+    try:
+        if claims[i] == 0:
+            claims[i] = who
+        return claims[i]
+    finally:
+        fcntl.lockf(lock, fcntl.LOCK_UN)
+
+
+def _pread_all(fd: int, size: int, offset: int) -> bytes | None:
+    """`size` bytes at `offset`, or None where the file ends sooner."""
+    parts = []
+    while size > 0:
+        part = os.pread(fd, size, offset)
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+        offset += len(part)
+    return b"".join(parts) if len(parts) != 1 else parts[0]
 
 
 def _can_fork() -> bool:

@@ -18,10 +18,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import pickle
 import re
 from pathlib import Path
 
-from compiler import __version__, cache
+from compiler import __version__, cache, forked
 from compiler.errors import CompileError, Diagnostic, UserError
 from compiler.ir import Schema
 from compiler.memory import paused_gc
@@ -85,38 +86,21 @@ def _parse_many(sources: list[tuple[str, str]],
         whole = use_cache and len(pieces) == 1
         for piece in pieces:
             jobs.append((i, name, piece, str(_cache_path(name, text)) if whole else None))
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    # This process parses too, beside a forked worker per other core (`forked.shared_work`):
+    # the workers from the first piece on, this process from the last back. What it parses
+    # is neither pickled to be handed over nor read back. The workers are forked before this
+    # process loads the grammar: each loads it (from Lark's cache) at the same time.
+    share = total // workers  # about what each process parses: a hint to the parser
 
-    ctx = multiprocessing.get_context("fork")  # workers inherit the modules imported
-    outcomes: dict[int, ParsedFile | CompileError] = {}
-    # One worker per core but this one: this process parses too, from the last piece back,
-    # taking each piece no worker has begun, and reads back the workers' results between
-    # its own pieces. What it parses is neither pickled to be handed over nor read back.
-    # The workers are forked by the first `submit`, before this process loads the grammar:
-    # each process loads it (from Lark's cache) at the same time, rather than a worker
-    # waiting for this one to.
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=ctx) as pool:
-        # each process parses about its share of the text: a hint to the parser
-        share = total // workers
-        futures = [pool.submit(_parse_piece, (n, p, c, share)) for _, n, p, c in jobs]
-        from compiler.parse import lowering_parser  # Lark: only when something is parsed
+    def here(k: int) -> ParsedFile | CompileError:
+        _, name, piece, cache_path = jobs[k]
+        return _parse_here(name, piece, cache_path, share)
 
-        lowering_parser()
+    def there(k: int) -> bytes:
+        _, name, piece, cache_path = jobs[k]
+        return _parse_piece(name, piece, cache_path, share)
 
-        def read_back(done_only: bool) -> None:
-            for k, future in enumerate(futures):
-                if k not in outcomes and (not done_only or future.done()):
-                    got = future.result()
-                    outcomes[k] = cache.loads(got) if isinstance(got, bytes) else got
-
-        for k in range(len(jobs) - 1, -1, -1):
-            if not futures[k].cancel():  # a worker has it: every piece before it is taken
-                break
-            _, name, piece, cache_path = jobs[k]
-            outcomes[k] = _parse_here(name, piece, cache_path, share)
-            read_back(done_only=True)
-        read_back(done_only=False)
+    outcomes = forked.shared_work(len(jobs), here, there, cache.loads, workers - 1)
     by_source: dict[int, list[ParsedFile | CompileError]] = {}
     for k, (i, _, _, _) in enumerate(jobs):
         by_source.setdefault(i, []).append(outcomes[k])
@@ -127,7 +111,7 @@ def _parse_many(sources: list[tuple[str, str]],
             # report against the whole file, exactly as a plain parse would
             results.append(_parse_or_error(name, text))
         elif len(parsed) == 1:
-            results.append(parsed[0])  # stored by the worker
+            results.append(parsed[0])  # stored by whoever parsed it
         else:
             merged = merge_pieces(name, [p for p in parsed if isinstance(p, ParsedFile)])
             if use_cache:
@@ -143,11 +127,11 @@ def _parse_and_store(name: str, text: str, use_cache: bool) -> ParsedFile | Comp
     return outcome
 
 
-def _parse_piece(job: tuple[str, str, str | None, int]) -> bytes | CompileError:
-    name, text, cache_path, expected = job
+def _parse_piece(name: str, text: str, cache_path: str | None, expected: int) -> bytes:
+    """A worker's parse, in the cache's format (a piece that is a whole file is stored)."""
     outcome = _parse_or_error(name, text, expected)
-    if isinstance(outcome, CompileError):
-        return outcome
+    if isinstance(outcome, CompileError):  # an exception: pickled as such (rare)
+        return pickle.dumps(outcome)
     data = cache.dumps(outcome)
     if cache_path is not None:
         _store(Path(cache_path), data)

@@ -1,13 +1,15 @@
-"""`Forked(make).result()` is `make()`, whichever process ran it."""
+"""`Forked(make).result()` is `make()`, whichever process ran it; `shared_work` does each item
+once, wherever it ran."""
 
 from __future__ import annotations
 
 import os
+import pickle
 import time
 
 import pytest
 
-from compiler.forked import Asked, Forked
+from compiler.forked import Asked, Forked, shared_work
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2,
                                 reason="no child is forked here")
@@ -96,3 +98,39 @@ def test_no_answer_before_the_question() -> None:
     with pytest.raises(RuntimeError):
         asked.result()
     asked.abandon()
+
+
+def _by_whom(i: int) -> tuple[int, int]:
+    time.sleep(0.002)  # long enough that both processes take some items
+    return i, os.getpid()
+
+
+def test_shared_work_does_each_item_once_in_order_in_both_processes() -> None:
+    parent = os.getpid()
+    done = shared_work(200, _by_whom, lambda i: pickle.dumps((*_by_whom(i), "x" * 70_000)),
+                       lambda data: pickle.loads(data)[:2], children=1)
+    assert [i for i, _ in done] == list(range(200))
+    by = [pid for _, pid in done]
+    # the child from the first item on, this process from the last back: they meet once
+    assert by[0] != parent and by[-1] == parent
+    assert by == sorted(by, key=lambda pid: pid == parent)
+
+
+@pytest.mark.parametrize("children", [2, 3])
+def test_shared_work_with_several_children(children: int) -> None:
+    done = shared_work(100, _by_whom, lambda i: pickle.dumps(_by_whom(i)), pickle.loads,
+                       children=children)
+    assert [i for i, _ in done] == list(range(100))
+
+
+def test_what_a_failed_child_took_is_done_here() -> None:
+    parent = os.getpid()
+
+    def there(i: int) -> bytes:
+        if i == 5:
+            raise RuntimeError("the child fails")
+        return pickle.dumps(_by_whom(i))
+
+    done = shared_work(60, _by_whom, there, pickle.loads, children=1)
+    assert [i for i, _ in done] == list(range(60))
+    assert done[5][1] == parent
