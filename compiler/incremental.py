@@ -21,6 +21,7 @@ declared twice, unknown types, creation order, anchors, counts) is worked out fr
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -116,7 +117,8 @@ def table_parts(tables: Sequence[ir.Table], ctx: Context,
 def assemble(whole: Whole, parts: dict[Name, TableParts]) -> Build:
     ddl = assemble_ddl(whole, {n: (p.first, p.later) for n, p in parts.items()})
     docs = assemble_docs(whole, {n: p.page for n, p in parts.items()})
-    warnings = collect_warnings(whole, {n: p.table_warnings() for n, p in parts.items()})
+    warnings = collect_warnings([t.name for t in whole.tables],
+                                {n: p.table_warnings() for n, p in parts.items()})
     return Build({"schema.sql": ddl, "schema.md": docs}, warnings, len(whole.tables))
 
 
@@ -148,9 +150,11 @@ def assemble_docs(whole: Whole, pages: Mapping[Name, TablePage]) -> bytes:
                                   whole.anchors)
 
 
-def collect_warnings(whole: Whole, tables: Mapping[Name, TableWarnings]) -> list[Diagnostic]:
-    """Every table's warnings, as a full build orders them."""
-    found = [tables[t.name] for t in whole.tables]
+def collect_warnings(order: Iterable[Name], tables: Mapping[Name, TableWarnings]
+                     ) -> list[Diagnostic]:
+    """Every table's warnings, as a full build orders them (`order`: the tables in the order
+    they are declared)."""
+    found = [tables[n] for n in order]
     return [*(w for each, _ in found for w in each), *(w for _, linted in found for w in linted)]
 
 
@@ -379,7 +383,7 @@ class FirstBuild:
             theirs.abandon()
             raise
         return Build({"schema.sql": theirs.result(), "schema.md": docs},
-                     collect_warnings(whole, {name_of(q): w for q, w in by_table.items()}),
+                     collect_warnings(names, {name_of(q): w for q, w in by_table.items()}),
                      len(schema.tables))
 
 
@@ -387,7 +391,9 @@ def _whole_and_keys(root: Path, sources: Sequence[tuple[str, str]],
                     files: Sequence[ParsedFile], salt: str
                     ) -> tuple[Path, Whole, dict[Name, bytes]] | None:
     """The store's place, the whole schema and the tables' keys; the store started with the
-    files' facts and the schema's shape. None: objects only a full build handles."""
+    files' facts and the schema's shape. None: objects only a full build handles. The whole
+    schema comes back without its tables' facts: the build has the tables themselves, and
+    10,000 tables' facts took 0.1 s to hand back."""
     from compiler.load import source_key
 
     facts = [file_facts(f) for f in files]
@@ -400,4 +406,4 @@ def _whole_and_keys(root: Path, sources: Sequence[tuple[str, str]],
     keys = making.of(whole)
     write_new_store(place, dict(zip(file_keys, facts, strict=True)))
     write_shape(place, Shape.of(file_keys, whole, making, keys))
-    return place, whole, keys
+    return place, dataclasses.replace(whole, tables=[], by_name={}, home={}), keys
