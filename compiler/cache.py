@@ -40,10 +40,15 @@ def cache_dir(kind: str) -> Path:
 def read(path: Path, cls: type[T]) -> T | None:
     try:
         value = loads(path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError,
-            TypeError, ValueError, IndexError):
-        return None  # TypeError: an entry of a class whose fields have changed since
+    except (OSError, *UNREADABLE):
+        return None
     return value if isinstance(value, cls) else None
+
+
+# What reading a damaged or stale entry raises (TypeError: an entry of a class whose fields
+# have changed since): a miss.
+UNREADABLE = (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError,
+              ValueError, IndexError)
 
 
 def write(path: Path, obj: object) -> None:

@@ -21,6 +21,7 @@ import os
 import pickle
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from compiler import __version__, cache, forked
 from compiler.errors import CompileError, Diagnostic, UserError
@@ -80,44 +81,73 @@ def _parse_many(sources: list[tuple[str, str]],
     workers = min(os.cpu_count() or 1, 8)
     if total < _PARALLEL_BYTES or workers < 2:
         return [_parse_and_store(name, text, use_cache) for name, text in sources]
-    jobs: list[tuple[int, str, str, str | None]] = []  # (source, name, piece, cache path)
+    # (source, name, piece, its first line, cache path of a file in one piece, whether the
+    # piece's bytes go into the cache entry of a file in several)
+    jobs: list[tuple[int, str, str, int, str | None, bool]] = []
     for i, (name, text) in enumerate(sources):
         pieces = split_pieces(text)
         whole = use_cache and len(pieces) == 1
-        for piece in pieces:
-            jobs.append((i, name, piece, str(_cache_path(name, text)) if whole else None))
+        for first_line, piece in pieces:
+            jobs.append((i, name, piece, first_line,
+                         str(_cache_path(name, text)) if whole else None,
+                         use_cache and not whole))
     # This process parses too, beside a forked worker per other core (`forked.shared_work`):
     # the workers from the first piece on, this process from the last back. What it parses
     # is neither pickled to be handed over nor read back. The workers are forked before this
     # process loads the grammar: each loads it (from Lark's cache) at the same time.
     share = total // workers  # about what each process parses: a hint to the parser
 
-    def here(k: int) -> ParsedFile | CompileError:
-        _, name, piece, cache_path = jobs[k]
-        return _parse_here(name, piece, cache_path, share)
+    def here(k: int) -> tuple[bytes | None, ParsedFile | CompileError]:
+        _, name, piece, first_line, cache_path, keep = jobs[k]
+        outcome = _parse_or_error(name, piece, share, first_line)
+        if isinstance(outcome, CompileError) or not (cache_path or keep):
+            return None, outcome
+        data = cache.dumps(outcome)
+        if cache_path is not None:
+            _store(Path(cache_path), data)
+        return data, outcome
 
     def there(k: int) -> bytes:
-        _, name, piece, cache_path = jobs[k]
-        return _parse_piece(name, piece, cache_path, share)
+        """A worker's parse, in the cache's format (a piece that is a whole file is stored)."""
+        _, name, piece, first_line, cache_path, _ = jobs[k]
+        outcome = _parse_or_error(name, piece, share, first_line)
+        if isinstance(outcome, CompileError):  # an exception: pickled as such (rare)
+            return pickle.dumps(outcome)
+        data = cache.dumps(outcome)
+        if cache_path is not None:
+            _store(Path(cache_path), data)
+        return data
 
-    outcomes = forked.shared_work(len(jobs), here, there, cache.loads, workers - 1)
-    by_source: dict[int, list[ParsedFile | CompileError]] = {}
-    for k, (i, _, _, _) in enumerate(jobs):
+    def back(data: bytes) -> tuple[bytes | None, ParsedFile | CompileError]:
+        outcome: ParsedFile | CompileError = cache.loads(data)
+        return data, outcome
+
+    outcomes = forked.shared_work(len(jobs), here, there, back, workers - 1)
+    by_source: dict[int, list[tuple[bytes | None, ParsedFile | CompileError]]] = {}
+    for k, (i, *_) in enumerate(jobs):
         by_source.setdefault(i, []).append(outcomes[k])
     results: list[ParsedFile | CompileError] = []
     for i, (name, text) in enumerate(sources):
-        parsed = by_source[i]
+        parsed = [outcome for _, outcome in by_source[i]]
         if any(isinstance(p, CompileError) for p in parsed):
             # report against the whole file, exactly as a plain parse would
             results.append(_parse_or_error(name, text))
         elif len(parsed) == 1:
             results.append(parsed[0])  # stored by whoever parsed it
         else:
-            merged = merge_pieces(name, [p for p in parsed if isinstance(p, ParsedFile)])
-            if use_cache:
-                _cache_put(name, text, merged)
-            results.append(merged)
+            results.append(merge_pieces(name, [p for p in parsed if isinstance(p, ParsedFile)]))
+            if use_cache:  # the pieces as they were pickled: `_cache_get` merges them
+                entry = _Pieces(tuple(data for data, _ in by_source[i] if data is not None))
+                _store(_cache_path(name, text), pickle.dumps(entry, pickle.HIGHEST_PROTOCOL))
     return results
+
+
+class _Pieces(NamedTuple):
+    """The cache entry of a file parsed in pieces: each piece's parse in the cache's format.
+    Pickling the merged file again would take this process a quarter of a second at 10,000
+    tables, with the other cores idle."""
+
+    parts: tuple[bytes, ...]
 
 
 def _parse_and_store(name: str, text: str, use_cache: bool) -> ParsedFile | CompileError:
@@ -127,54 +157,35 @@ def _parse_and_store(name: str, text: str, use_cache: bool) -> ParsedFile | Comp
     return outcome
 
 
-def _parse_piece(name: str, text: str, cache_path: str | None, expected: int) -> bytes:
-    """A worker's parse, in the cache's format (a piece that is a whole file is stored)."""
-    outcome = _parse_or_error(name, text, expected)
-    if isinstance(outcome, CompileError):  # an exception: pickled as such (rare)
-        return pickle.dumps(outcome)
-    data = cache.dumps(outcome)
-    if cache_path is not None:
-        _store(Path(cache_path), data)
-    return data
-
-
-def _parse_here(name: str, text: str, cache_path: str | None, expected: int
-                ) -> ParsedFile | CompileError:
-    outcome = _parse_or_error(name, text, expected)
-    if cache_path is not None and isinstance(outcome, ParsedFile):
-        _store(Path(cache_path), cache.dumps(outcome))
-    return outcome
-
-
-def _parse_or_error(name: str, text: str, expected: int = 0) -> ParsedFile | CompileError:
+def _parse_or_error(name: str, text: str, expected: int = 0, first_line: int = 1
+                    ) -> ParsedFile | CompileError:
     from compiler.parse import parse_source
 
     try:
-        return parse_source(text, name, expected=expected)
+        return parse_source(text, name, expected=expected, first_line=first_line)
     except CompileError as err:
         return err
 
 
-def split_pieces(text: str) -> list[str]:
+def split_pieces(text: str) -> list[tuple[int, str]]:
     """Cut a file before unindented top-level declarations (and the `///` lines that document
-    them), into pieces of about _PIECE_BYTES. Each piece is prefixed with as many newlines as
-    precede it, so line numbers in diagnostics and spans stay those of the file. A piece
-    always starts a new `section` scope only where the file has a `section` line; the merge
-    carries the section across the other cuts."""
+    them), into pieces of about _PIECE_BYTES, each with the number of its first line in the
+    file (its spans are the file's). A piece always starts a new `section` scope only where
+    the file has a `section` line; the merge carries the section across the other cuts."""
     if len(text) <= _PIECE_BYTES:
-        return [text]
+        return [(1, text)]
     lines = text.splitlines(keepends=True)
-    pieces: list[str] = []
+    pieces: list[tuple[int, str]] = []
     start = 0
     size = 0
     previous = ""
     for i, line in enumerate(lines):
         if size >= _PIECE_BYTES and _TOP_LEVEL.match(line) and not previous.startswith("///"):
-            pieces.append("\n" * start + "".join(lines[start:i]))
+            pieces.append((start + 1, "".join(lines[start:i])))
             start, size = i, 0
         size += len(line)
         previous = line
-    pieces.append("\n" * start + "".join(lines[start:]))
+    pieces.append((start + 1, "".join(lines[start:])))
     return pieces
 
 
@@ -245,7 +256,16 @@ def cached_parse(name: str, text: str) -> ParsedFile:
 
 
 def _cache_get(name: str, text: str) -> ParsedFile | None:
-    return cache.read(_cache_path(name, text), ParsedFile)
+    found = cache.read(_cache_path(name, text), object)
+    if isinstance(found, _Pieces):
+        try:
+            pieces = [cache.loads(data) for data in found.parts]
+        except cache.UNREADABLE:
+            return None
+        if pieces and all(isinstance(p, ParsedFile) for p in pieces):
+            return merge_pieces(name, pieces)
+        return None
+    return found if isinstance(found, ParsedFile) else None
 
 
 def _cache_put(name: str, text: str, result: ParsedFile) -> None:

@@ -51,12 +51,15 @@ def parser(strict: bool = False) -> Lark:
                 maybe_placeholders=False, strict=strict, cache=not strict)
 
 
-def parse_source(text: str, path: str, *, expected: int = 0) -> ParsedFile:
+def parse_source(text: str, path: str, *, expected: int = 0, first_line: int = 1
+                 ) -> ParsedFile:
     """`expected`: how many characters this process expects to parse in all, this text
-    included (a hint for `compiler.lalr`, which then builds its quickest lexers at once)."""
+    included (a hint for `compiler.lalr`, which then builds its quickest lexers at once).
+    `first_line`: the line of the file `path` that `text` starts, for a piece of a file
+    (spans are the file's)."""
     text = text.removeprefix("\ufeff")
     _lark, builder, run = lowering_parser()
-    builder.reset(text, path)
+    builder.reset(text, path, first_line)
     try:
         run(text, expected)
     except (UnexpectedInput, Rejected):
@@ -279,22 +282,26 @@ class _Builder(ObjectCallbacks):
     def __init__(self, text: str, path: str) -> None:
         self.reset(text, path)
 
-    def reset(self, text: str, path: str) -> None:
+    def reset(self, text: str, path: str, first_line: int = 1) -> None:
+        """`first_line`: the line of the file that `text` starts (a piece of a file)."""
         self.text = text
         self.path = path
+        # a line starts after each newline; lines before the text's first one are a count
         self.line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+        self.lines_before = first_line - 1
         self.out = ParsedFile(path)
         self.current_section: str | None = None
         self.diagnostics: list[Diagnostic] = []
 
     # helpers
     def _span(self, meta: Any) -> Span:
-        # a line starts after each newline; the text's lines and columns count from 1
+        # the text's lines and columns count from 1
         starts = self.line_starts
         line = bisect_right(starts, meta.start_pos)
         end_line = bisect_right(starts, meta.end_pos)
-        return _new_span(self.path, line, meta.start_pos - starts[line - 1] + 1,
-                         end_line, meta.end_pos - starts[end_line - 1] + 1)
+        before = self.lines_before
+        return _new_span(self.path, line + before, meta.start_pos - starts[line - 1] + 1,
+                         end_line + before, meta.end_pos - starts[end_line - 1] + 1)
 
     def _tok_span(self, tok: Token) -> Span:
         return self._span(tok)
@@ -304,7 +311,7 @@ class _Builder(ObjectCallbacks):
         place where it starts. Equal digests mean equal IR, spans included."""
         starts = self.line_starts
         line = bisect_right(starts, meta.start_pos)
-        where = f"{self.path}\0{line}\0{meta.start_pos - starts[line - 1]}\0"
+        where = f"{self.path}\0{line + self.lines_before}\0{meta.start_pos - starts[line - 1]}\0"
         return hashlib.blake2b(
             (where + self.text[meta.start_pos:meta.end_pos]).encode(), digest_size=16).digest()
 

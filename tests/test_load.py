@@ -62,6 +62,26 @@ def test_files_parsed_in_parallel_are_each_parsed_and_cached(
         assert cached is not None and cached.tables == plain.tables
 
 
+def test_a_file_parsed_in_pieces_is_cached_and_read_back_as_its_plain_parse(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(load, "_PIECE_BYTES", 2000)
+    monkeypatch.setattr(load, "_PARALLEL_BYTES", 0)
+    text = _one_big_file()
+    (parsed,) = load.parse_sources([("big.schema", text)])
+    cached = load._cache_get("big.schema", text)
+    plain = parse_source(text, "big.schema")
+    assert cached is not None
+    for got in (parsed, cached):
+        assert got.tables == plain.tables and got.enums == plain.enums
+        assert [(t.section, t.span) for t in got.tables] == [
+            (t.section, t.span) for t in plain.tables]
+    # a damaged entry is a miss, never an error
+    (entry,) = (tmp_path / "cache" / "parse").rglob("*.pickle")
+    entry.write_bytes(entry.read_bytes()[:-100])
+    assert load._cache_get("big.schema", text) is None
+
+
 def test_cache_returns_what_was_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SCHEMAC_CACHE_DIR", str(tmp_path / "cache"))
     first, _ = load.load_schema(ROOT / "schema")
