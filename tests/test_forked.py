@@ -134,3 +134,17 @@ def test_what_a_failed_child_took_is_done_here() -> None:
     done = shared_work(60, _by_whom, there, pickle.loads, children=1)
     assert [i for i, _ in done] == list(range(60))
     assert done[5][1] == parent
+
+
+def test_a_failure_here_stops_the_children_and_is_raised() -> None:
+    def here(i: int) -> tuple[int, int]:
+        raise RuntimeError("this process fails")
+
+    def there(i: int) -> bytes:
+        time.sleep(0.05)
+        return pickle.dumps((i, os.getpid()))
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="this process fails"):
+        shared_work(400, here, there, pickle.loads, children=2)
+    assert time.monotonic() - started < 10  # the children (20 s of work) were stopped
