@@ -10,7 +10,6 @@ items shared between this process and forked children.
 
 from __future__ import annotations
 
-import fcntl
 import mmap
 import os
 import pickle
@@ -222,6 +221,8 @@ def _work_from_the_front(count: int, there: Callable[[int], bytes], claims: mmap
 def _claim(claims: mmap.mmap, lock: IO[bytes], i: int, who: int) -> int:
     """Item i for `who` if it is free; its owner either way. A record lock on a shared file
     makes the look and the claim one step across processes."""
+    import fcntl  # POSIX, as is fork: imported where a child was forked
+
     fcntl.lockf(lock, fcntl.LOCK_EX)
     try:
         if claims[i] == 0:
