@@ -156,12 +156,14 @@ def shared_work(count: int, here: Callable[[int], T], there: Callable[[int], byt
         fd = outs[k].fileno()
         while read_at[k] < ready:
             head = os.pread(fd, _FRAME.size, read_at[k])
-            i, size = _FRAME.unpack(head) if len(head) == _FRAME.size else (0, -1)
-            data = _pread_all(fd, size, read_at[k] + _FRAME.size) if size >= 0 else None
+            data = None
+            if len(head) == _FRAME.size:
+                i, size = _FRAME.unpack(head)
+                data = _pread_all(fd, size, read_at[k] + _FRAME.size)
             if data is None:
                 return  # not all there yet: read again later (the length can be seen first)
             done[i] = back(data)
-            read_at[k] += _FRAME.size + size
+            read_at[k] += _FRAME.size + len(data)
 
     try:
         for k in range(children):

@@ -97,26 +97,24 @@ def _parse_many(sources: list[tuple[str, str]],
     # process loads the grammar: each loads it (from Lark's cache) at the same time.
     share = total // workers  # about what each process parses: a hint to the parser
 
-    def here(k: int) -> tuple[bytes | None, ParsedFile | CompileError]:
+    def parse(k: int, handed_over: bool) -> tuple[bytes | None, ParsedFile | CompileError]:
+        """Piece k's parse, and its bytes in the cache's format where they are needed (to
+        hand it over, to store a whole file, to join a file's entry); a whole file stored."""
         _, name, piece, first_line, cache_path, keep = jobs[k]
         outcome = _parse_or_error(name, piece, share, first_line)
-        if isinstance(outcome, CompileError) or not (cache_path or keep):
+        if isinstance(outcome, CompileError) or not (handed_over or cache_path or keep):
             return None, outcome
         data = cache.dumps(outcome)
         if cache_path is not None:
             _store(Path(cache_path), data)
         return data, outcome
 
+    def here(k: int) -> tuple[bytes | None, ParsedFile | CompileError]:
+        return parse(k, handed_over=False)
+
     def there(k: int) -> bytes:
-        """A worker's parse, in the cache's format (a piece that is a whole file is stored)."""
-        _, name, piece, first_line, cache_path, _ = jobs[k]
-        outcome = _parse_or_error(name, piece, share, first_line)
-        if isinstance(outcome, CompileError):  # an exception: pickled as such (rare)
-            return pickle.dumps(outcome)
-        data = cache.dumps(outcome)
-        if cache_path is not None:
-            _store(Path(cache_path), data)
-        return data
+        data, outcome = parse(k, handed_over=True)
+        return pickle.dumps(outcome) if data is None else data  # an error: pickled as such
 
     def back(data: bytes) -> tuple[bytes | None, ParsedFile | CompileError]:
         outcome: ParsedFile | CompileError = cache.loads(data)
