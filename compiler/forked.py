@@ -10,6 +10,7 @@ items shared between this process and forked children.
 
 from __future__ import annotations
 
+import functools
 import mmap
 import os
 import pickle
@@ -46,16 +47,8 @@ class Forked(Generic[T]):
         self._pid = 0
         if not worth or not _can_fork():
             return
-        self._out = _memory_file()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            code = 1
-            try:
-                _hand_over(self._out, make())
-                code = 0
-            finally:
-                os._exit(code)
-        self._pid = pid
+        self._out = out = _memory_file()
+        self._pid = _fork(lambda: _hand_over(out, make()))
 
     def abandon(self) -> None:
         """Stop the child and forget its result."""
@@ -84,23 +77,20 @@ class Asked(Generic[Q, T]):
         self._pid = 0
         if not _can_fork():
             return
-        self._out = _memory_file()
-        read, self._write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into the caller's code
-            code = 1
-            try:
-                os.close(self._write)
-                prepare()
-                with open(read, "rb") as asked:
-                    data = asked.read()
-                if data:  # nothing: this process gave up on the answer
-                    _hand_over(self._out, make(pickle.loads(data)))
-                code = 0
-            finally:
-                os._exit(code)
+        self._out = out = _memory_file()
+        read, write = os.pipe()
+        self._write = write
+
+        def answer() -> None:
+            os.close(write)
+            prepare()
+            with open(read, "rb") as asked:
+                data = asked.read()
+            if data:  # nothing: this process gave up on the answer
+                _hand_over(out, make(pickle.loads(data)))
+
+        self._pid = _fork(answer)
         os.close(read)
-        self._pid = pid
 
     def ask(self, question: Q) -> None:
         self._question = [question]
@@ -168,12 +158,10 @@ def shared_work(count: int, here: Callable[[int], T], there: Callable[[int], byt
     try:
         for k in range(children):
             try:
-                pid = os.fork()
+                running[k] = _fork(functools.partial(_work_from_the_front, count, there,
+                                                     claims, lock, outs[k], k))
             except OSError:
                 break  # this process does the child's share
-            if pid == 0:  # the child: never returns into the caller's code
-                _work_from_the_front(count, there, claims, lock, outs[k], k)
-            running[k] = pid
         for i in range(count - 1, -1, -1):
             if _claim(claims, lock, i, _OURS) != _OURS:
                 break
@@ -201,23 +189,18 @@ _LENGTH = struct.Struct("<Q")
 
 def _work_from_the_front(count: int, there: Callable[[int], bytes], claims: mmap.mmap,
                          lock: IO[bytes], out: IO[bytes], k: int) -> None:
-    code = 1
-    try:
-        for i in range(count):
-            owner = _claim(claims, lock, i, k + 1)
-            if owner == _OURS:
-                break  # met the parent: the rest is its
-            if owner != k + 1:
-                continue  # another child's
-            data = there(i)
-            out.write(_FRAME.pack(i, len(data)))
-            out.write(data)
-            out.flush()
-            # written after the bytes it counts, so the parent never reads a partial result
-            _LENGTH.pack_into(claims, count + 8 * k, out.tell())
-        code = 0
-    finally:
-        os._exit(code)
+    for i in range(count):
+        owner = _claim(claims, lock, i, k + 1)
+        if owner == _OURS:
+            break  # met the parent: the rest is its
+        if owner != k + 1:
+            continue  # another child's
+        data = there(i)
+        out.write(_FRAME.pack(i, len(data)))
+        out.write(data)
+        out.flush()
+        # written after the bytes it counts, so the parent never reads a partial result
+        _LENGTH.pack_into(claims, count + 8 * k, out.tell())
 
 
 def _claim(claims: mmap.mmap, lock: IO[bytes], i: int, who: int) -> int:
@@ -245,6 +228,20 @@ def _pread_all(fd: int, size: int, offset: int) -> bytes | None:
         size -= len(part)
         offset += len(part)
     return b"".join(parts) if len(parts) != 1 else parts[0]
+
+
+def _fork(work: Callable[[], object]) -> int:
+    """A child that runs `work` and ends (with status 1 if it raised), never returning into
+    the caller's code; its pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            work()
+            code = 0
+        finally:
+            os._exit(code)
+    return pid
 
 
 def _can_fork() -> bool:
